@@ -84,7 +84,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from siren.evaluation import evaluate, format_table
 
     engine = _engine(args)
-    ev = evaluate(engine, args.files, keep=args.show)
+    ev = evaluate(engine, args.files, keep=args.show, show_categories=frozenset(args.category))
     if args.json:
         print(json.dumps(ev.as_dict(), indent=1 if args.pretty else None))
     else:
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--pretty", action="store_true")
     p.add_argument("--show", type=int, default=0, metavar="N", help="list the first N misses and false positives")
+    p.add_argument("--category", action="append", default=[], help="with --show: only misses of this category (repeatable)")
     engine_options(p)
     p.set_defaults(func=cmd_eval)
 

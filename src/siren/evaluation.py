@@ -72,6 +72,7 @@ def evaluate(
     *,
     keep: int = 0,
     on_record: Callable[[Record, Verdict], None] | None = None,
+    show_categories: frozenset[str] = frozenset(),
 ) -> Evaluation:
     """Run every request of every file through ``engine``; ``keep`` misses and false positives
     are kept for inspection. A request counts as blocked when the verdict would block
@@ -89,7 +90,12 @@ def evaluate(
             if keep:
                 if record.label == "benign" and blocked and len(ev.false_positives) < keep:
                     ev.false_positives.append((record, verdict))
-                elif record.label == "attack" and not blocked and len(ev.misses) < keep and record.category not in NOISY_CATEGORIES:
+                elif (
+                    record.label == "attack"
+                    and not blocked
+                    and len(ev.misses) < keep
+                    and (record.category in show_categories if show_categories else record.category not in NOISY_CATEGORIES)
+                ):
                     ev.misses.append((record, verdict))
     return ev
 

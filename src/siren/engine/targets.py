@@ -125,7 +125,7 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
                 _finding("limits.body_bytes", f"body larger than {limits.body_bytes} bytes; only that much inspected", "BODY", 0)
             )
             body = body[: limits.body_bytes]
-        _body(b, body, content_type.lower(), limits)
+        _body(b, body, content_type, limits)
     return Extraction(b.targets, b.findings)
 
 
@@ -145,12 +145,13 @@ def _text(body: bytes) -> str:
     return body.decode("utf-8", "replace")
 
 
-def _body(b: _Builder, body: bytes, content_type: str, limits: Limits) -> None:
+def _body(b: _Builder, body: bytes, raw_content_type: str, limits: Limits) -> None:
+    content_type = raw_content_type.lower()
     if "application/x-www-form-urlencoded" in content_type:
         b.urlencoded("ARGS", _text(body))
         return
     if content_type.startswith("multipart/"):
-        if not _multipart(b, body, content_type, limits):
+        if not _multipart(b, body, raw_content_type, limits):
             b.add("BODY", "BODY", _text(body))
         return
     if "json" in content_type:
@@ -243,7 +244,7 @@ def _multipart(b: _Builder, body: bytes, content_type: str, limits: Limits) -> b
     boundary = ""
     for param in content_type.split(";")[1:]:
         key, _, value = param.strip().partition("=")
-        if key.strip() == "boundary":
+        if key.strip().lower() == "boundary":
             boundary = value.strip().strip('"')
     if not boundary:
         b.findings.append(_finding("parser.multipart", "multipart body without a boundary", "BODY", 3))

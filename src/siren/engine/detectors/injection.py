@@ -16,6 +16,21 @@ _COLLECTIONS = frozenset({"ARGS", "ARGS_NAMES", "PATH_SEGMENTS", "COOKIES", "HEA
 # A value made only of these characters cannot hold SQL or markup syntax libinjection flags.
 _PLAIN = re.compile(r"[\w .,@:+-]*")
 _XSS_HINT = re.compile(r"[<>]|javascript:|\bon[a-z]+\s*=|expression\s*\(|vbscript:|data:", re.IGNORECASE)
+# libinjection flags any markup it cannot prove harmless, including the inline styles every
+# rich-text editor writes. A flagged value with none of these script-capable constructs is weak
+# evidence (measured on Siren's own benign set: all 27 rich-text false positives were style=).
+_SCRIPT_CAPABLE = re.compile(
+    r"<\s*/?\s*(?:script|iframe|frame|object|embed|applet|svg|math|base|meta|link|form|style|xml|import|isindex|template"
+    r"|video|audio|source|body|html|marquee|details|input|button|textarea|select|keygen|image|animate|set|handler)\b"
+    r"|\bon[a-z]{3,}[^=<>]{0,10}=|(?:j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\W{0,3}s\s*c\s*r\s*i\s*p\s*t|<!doctype|<!entity|data\s*:[^,]{0,40}(?:html|script|svg)|expression\s*\("
+    r"|url\s*\(\s*['\"]?\s*(?:javascript|data|vbscript)|behavior\s*:|-moz-binding|srcdoc|formaction|xlink:href"
+    r"|@import|<!\[cdata|&\{|<!--|<\?|xmlns|:include|datasrc|style\s*=\s*['\"]?[^'\">]*(?:/\*|\\|url\s*\()"
+    r"|\s(?:src|href|action|background|dynsrc|lowsrc)\s*=\s*['\"]?\s*(?!https?:|mailto:|tel:)[a-z0-9+.-]{2,}:",
+    re.IGNORECASE,
+)
+# SQLi fingerprints that, measured on the corpora and Siren's benign set, occur in ordinary text
+# (globs such as ``vendor/**`` read as word + comment) far more than in attacks: weak evidence.
+_WEAK_SQLI_FINGERPRINTS = frozenset({"nc", "nE(n)", "1of()"})
 _SQL_HINT = re.compile(r"['\"`;()#=*/\\|&-]|\b(?:or|and|union|select|having|order|where|xor|div|like|sleep)\b", re.IGNORECASE)
 
 
@@ -42,14 +57,19 @@ class InjectionDetector:
                 if result["is_sqli"]:
                     fp = result["fingerprint"]
                     fp = fp.decode() if isinstance(fp, bytes) else str(fp)
+                    weak = fp in _WEAK_SQLI_FINGERPRINTS
                     findings.append(
-                        Finding("libinjection", f"sqli.{fp}", "sqli", target.name, text[:120], self._chain, 5,
-                                f"SQL injection syntax (libinjection fingerprint {fp})")
+                        Finding("libinjection", f"libinjection.sqli.{fp}", "sqli", target.name, text[:120], self._chain,
+                                2 if weak else 5,
+                                f"SQL injection syntax (libinjection fingerprint {fp}{', often benign' if weak else ''})")
                     )
             if self.xss and _XSS_HINT.search(text):
                 if libinjection.is_xss(text)["is_xss"]:
+                    capable = _SCRIPT_CAPABLE.search(text) is not None
                     findings.append(
-                        Finding("libinjection", "xss", "xss", target.name, text[:120], self._chain, 5,
-                                "cross-site scripting syntax (libinjection)")
+                        Finding("libinjection", "libinjection.xss", "xss", target.name, text[:120], self._chain,
+                                5 if capable else 2,
+                                "cross-site scripting syntax (libinjection)" if capable
+                                else "markup flagged by libinjection, but nothing in it can run script")
                     )
         return findings

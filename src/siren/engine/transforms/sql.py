@@ -14,6 +14,8 @@ def remove_sql_comments(value: str) -> str:
     if "/*" in value:
         value = _VERSIONED.sub(" ", value)
         value = _BLOCK.sub(" ", value)
+    if "*/" in value:  # the end of a versioned comment whose content was kept
+        value = value.replace("*/", " ")
     if "--" in value or "#" in value:
         value = _LINE.sub(" ", value)
     return value
