@@ -18,6 +18,7 @@ from defusedxml.ElementTree import fromstring as xml_fromstring
 
 from siren.engine.limits import Limits
 from siren.engine.request import Request
+from siren.engine.transforms.base64 import decode_base64_value
 from siren.engine.transforms.url import url_decode, url_decode_uni
 from siren.engine.verdict import Finding
 
@@ -61,8 +62,12 @@ class _Builder:
         self.args = 0
 
     def add(self, collection: str, name: str, value: str) -> None:
-        if len(value) > self.limits.value_bytes:
-            value = value[: self.limits.value_bytes]
+        limit = self.limits.value_bytes
+        if len(value) > limit:
+            # Keep the head and the tail: padding a value to push the payload past the limit
+            # must not hide it.
+            half = limit // 2
+            value = value[:half] + "\n" + value[-half:]
         self.targets.append(Target(collection, name, value))
 
     def arg(self, prefix: str, name: str, value: str) -> None:
@@ -92,8 +97,14 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
     raw_path, _, query = request.target.partition("?")
     b.add("PATH", "PATH", url_decode_uni(raw_path))
     for segment in raw_path.split("/"):
-        if segment and ("%" in segment or not segment.replace("-", "").replace("_", "").replace(".", "").isalnum()):
+        if not segment:
+            continue
+        if "%" in segment or not segment.replace("-", "").replace("_", "").replace(".", "").isalnum():
             b.add("PATH_SEGMENTS", "PATH_SEGMENT", url_decode_uni(segment))
+        elif len(segment) >= 12:
+            text = decode_base64_value(segment)  # a base64-wrapped payload in the path
+            if text is not None:
+                b.add("PATH_SEGMENTS", "PATH_SEGMENT|base64", text)
     if query:
         b.urlencoded("ARGS", query)
 
@@ -126,7 +137,20 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
             )
             body = body[: limits.body_bytes]
         _body(b, body, content_type, limits)
+    _add_base64_twins(b)
     return Extraction(b.targets, b.findings)
+
+
+_B64_COLLECTIONS = frozenset({"ARGS", "COOKIES", "PATH_SEGMENTS", "HEADERS", "XML"})
+
+
+def _add_base64_twins(b: _Builder) -> None:
+    """A value that is one base64 token decoding to text gets a twin target holding the text."""
+    for t in list(b.targets):
+        if t.collection in _B64_COLLECTIONS and len(t.value) >= 8:
+            text = decode_base64_value(t.value)
+            if text is not None:
+                b.add(t.collection, f"{t.name}|base64", text)
 
 
 def _cookies(b: _Builder, header: str) -> None:

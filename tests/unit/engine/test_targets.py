@@ -67,3 +67,20 @@ def test_broken_json_is_reported_and_kept_as_body() -> None:
     got, findings = names(make_request("/", method="POST", body="{broken", headers={"Content-Type": "application/json"}))
     assert ("BODY", "{broken") in got
     assert "parser.json" in {f.rule_id for f in findings}
+
+
+def test_base64_values_get_a_decoded_twin() -> None:
+    got, _ = names(make_request("/help?order=KCYodWlkPWFkbWluKSghKCYoMT0wKSh1c2VyUGFzc3dvcmQ9cSkpKSk&page=password"))
+    assert ("ARGS:order|base64", "(&(uid=admin)(!(&(1=0)(userPassword=q))))") in got
+    assert not any(name == "ARGS:page|base64" for name, _ in got)  # a word is not base64 text
+
+
+def test_long_values_keep_head_and_tail() -> None:
+    got, _ = names(make_request("/", form={"c": "A" * 200 + ";cat /etc/passwd"}), Limits(value_bytes=64))
+    value = next(v for n, v in got if n == "ARGS:c")
+    assert value.endswith(";cat /etc/passwd") and len(value) <= 65
+
+
+def test_base64_path_segment() -> None:
+    got, _ = names(make_request("/files/Oy9iaW4vY2F0IC9ldGMvcGFzc3dk"))
+    assert ("PATH_SEGMENT|base64", ";/bin/cat /etc/passwd") in got

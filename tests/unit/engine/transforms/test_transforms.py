@@ -42,10 +42,12 @@ CASES: list[tuple[str, str, str]] = [
     ("normalize_path", "..\\..\\windows\\win.ini", "../../windows/win.ini"),
     ("normalize_path", "/a//b/./c/.", "/a/b/c"),
     ("normalize_path", "..../....//etc", "../..//etc".replace("//", "/")),
-    ("cmdline", "c'a't /e\\tc/pa\"ss\"wd", "cat /etc/passwd"),
-    ("cmdline", "cat${IFS}/etc/passwd", "cat /etc/passwd"),
-    ("cmdline", "w^h^o^a^m^i", "whoami"),
-    ("cmdline", "/bin//ls$@ -la", "/bin/ls -la"),
+    # the cmd view frames each value with line breaks, so rules can anchor "the value is a command"
+    ("cmdline", "c'a't /e\\tc/pa\"ss\"wd", "\ncat /etc/passwd\n"),
+    ("cmdline", "cat${IFS}/etc/passwd", "\ncat /etc/passwd\n"),
+    ("cmdline", "w^h^o^a^m^i", "\nwhoami\n"),
+    ("cmdline", "/bin//ls$@ -la", "\n/bin/ls -la\n"),
+    ("cmdline", "%0aid", "\n%0aid\n"),
 ]
 
 
@@ -61,3 +63,20 @@ def test_every_transform_has_cases() -> None:
 
 def test_apply_chain_runs_in_order() -> None:
     assert apply_chain("%253Cscript%253E", ("url_decode_multi", "lowercase")) == "<script>"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("JyBvciAxPTE", "' or 1=1"),
+        ("eyJhbGciOiJIUzI1NiJ9", '{"alg":"HS256"}'),
+        ("password", None),  # decodes to binary
+        ("dGVzdA==", None),  # plain word: nothing an attack needs
+        ("AAECAwQFBgc=", None),
+        ("not base64!", None),
+    ],
+)
+def test_decode_base64_value(given: str, expected: str | None) -> None:
+    from siren.engine.transforms.base64 import decode_base64_value
+
+    assert decode_base64_value(given) == expected
