@@ -8,7 +8,7 @@ from siren.engine.transforms import REGISTRY
 
 # name -> (parent view or "", transforms applied to the parent's text)
 VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "raw": ("", ()),
+    "raw": ("", ()),  # as extracted (NUL inside a value shown as %00)
     "decoded": ("", ("url_decode_multi", "utf8_overlong_decode", "html_entity_decode", "remove_nulls", "lowercase")),
     "js": ("decoded", ("js_decode", "css_decode", "html_entity_decode")),
     "sql": ("decoded", ("remove_sql_comments", "compress_whitespace")),
@@ -30,7 +30,9 @@ class ViewCache:
 
     def __init__(self, values: list[str]) -> None:
         self.values = values
-        self._cache: dict[str, list[str]] = {"raw": values}
+        # NUL separates values in a signature scan, so in the raw view a NUL inside a value is
+        # written as ``%00`` (every other view removes NUL bytes).
+        self._cache: dict[str, list[str]] = {"raw": [v.replace("\x00", "%00") if "\x00" in v else v for v in values]}
 
     def get(self, view: str) -> list[str]:
         cached = self._cache.get(view)

@@ -12,6 +12,10 @@ CASES: list[tuple[str, str, str]] = [
     ("url_decode", "%C3%A9t%C3%A9", "été"),
     ("url_decode_uni", "%u003cscript%u003e", "<script>"),
     ("url_decode_uni", "a+b", "a+b"),
+    ("url_decode", "%c1%9c", "\\"),  # overlong / IIS-lax escapes of ASCII
+    ("url_decode", "%c0%2e", "."),
+    ("url_decode_uni", "%c0%ae%c0%ae%c0%af", "../"),
+    ("url_decode", "caf%C3%A9", "café"),  # valid UTF-8 is never read as overlong
     ("url_decode_multi", "%252e%252e%252f", "../"),
     ("url_decode_multi", "%2525252e", "%2e"),  # bounded: three passes
     ("url_decode_multi", "plain", "plain"),
@@ -41,6 +45,7 @@ CASES: list[tuple[str, str, str]] = [
     ("remove_sql_comments", "1 # comment", "1  "),
     ("normalize_path", "..\\..\\windows\\win.ini", "../../windows/win.ini"),
     ("normalize_path", "/a//b/./c/.", "/a/b/c"),
+    ("normalize_path", "①⑥⑨∖．．∖etc", "169/../etc"),  # compatibility forms and look-alikes
     ("normalize_path", "..../....//etc", "../..//etc".replace("//", "/")),
     # the cmd view frames each value with line breaks, so rules can anchor "the value is a command"
     ("cmdline", "c'a't /e\\tc/pa\"ss\"wd", "\ncat /etc/passwd\n"),
