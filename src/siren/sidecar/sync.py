@@ -1,0 +1,223 @@
+"""Bundle sync: long-poll the brain for the next bundle, verify it, compile it, swap it in, and
+keep the last good one on disk for a start without the brain.
+
+Trust: the keys given at start (pinned, from the brain's ``GET /v1/keys``) plus the keys listed
+by the last bundle that verified; a key rotation therefore reaches sidecars inside a bundle the
+old key signed. A refused bundle (tampered, unsigned, replayed) or one that does not compile is
+counted and the engines in force stay; nothing here raises into the proxy.
+
+Files in ``state_dir``: ``bundle.json`` (the bytes as received) and ``keys.json`` (the learned
+keys), both replaced atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from siren.engine import Policy
+from siren.sidecar.backoff import Backoff
+from siren.sidecar.bundle import (
+    BundleError,
+    CompiledBundle,
+    EngineFactory,
+    VerifiedBundle,
+    compile_bundle,
+    default_engine_factory,
+    load_public_keys,
+    verify_bundle,
+)
+from siren.sidecar.client import BrainClient
+
+log = logging.getLogger("siren.sidecar.sync")
+
+BUNDLE_FILE = "bundle.json"
+KEYS_FILE = "keys.json"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class BundleSync:
+    def __init__(
+        self,
+        client: BrainClient,
+        trusted_keys: Mapping[str, str],
+        state_dir: Path,
+        services: Mapping[str, Policy],
+        on_swap: Callable[[CompiledBundle], None],
+        *,
+        engine_factory: EngineFactory = default_engine_factory,
+        poll_timeout: float = 30.0,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``trusted_keys``: ``{kid: base64 Ed25519 public key}``; ``services``: name → the local
+        policy; ``on_swap`` receives each newly compiled bundle (assign its ``engines``)."""
+        self.client = client
+        self.pinned = load_public_keys(trusted_keys)
+        self.learned: dict[str, str] = {}
+        self.state_dir = Path(state_dir)
+        self.services = dict(services)
+        self.on_swap = on_swap
+        self.engine_factory = engine_factory
+        self.poll_timeout = poll_timeout
+        self.backoff = backoff or Backoff(base=0.5, cap=30.0)
+        self._sleep = sleep
+        self._clock = clock
+        self.current: CompiledBundle | None = None
+        self.etag: str | None = None
+        self.counters: dict[str, int] = {
+            "bundles_applied": 0, "bundles_refused": 0, "compile_failures": 0, "not_modified": 0, "fetch_errors": 0,
+        }
+        self.last_error = ""
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def version(self) -> int:
+        return self.current.version if self.current else 0
+
+    def trusted(self) -> dict[str, Ed25519PublicKey]:
+        keys = dict(self.pinned)
+        with contextlib.suppress(Exception):
+            for kid, key in load_public_keys(self.learned).items():
+                keys.setdefault(kid, key)
+        return keys
+
+    # -- applying ----------------------------------------------------------------------------
+
+    def apply(self, data: bytes, *, persist: bool = True) -> bool:
+        """Verify, compile and swap in ``data``; ``False`` (counted, logged) if refused."""
+        try:
+            bundle = verify_bundle(data, self.trusted(), after=self.version)
+        except BundleError as exc:
+            self.counters["bundles_refused"] += 1
+            self.last_error = str(exc)
+            log.error("bundle refused (%s): %s", exc.kind, exc)
+            return False
+        return self._install(bundle, persist=persist)
+
+    def _install(self, bundle: VerifiedBundle, *, persist: bool) -> bool:
+        try:
+            compiled = compile_bundle(bundle, self.services, engine_factory=self.engine_factory, clock=self._clock)
+        except BundleError as exc:
+            self.counters["compile_failures"] += 1
+            self.last_error = str(exc)
+            log.error("bundle %d does not compile, keeping bundle %d: %s", bundle.version, self.version, exc)
+            return False
+        self._swap(bundle, compiled, persist=persist)
+        return True
+
+    def _swap(self, bundle: VerifiedBundle, compiled: CompiledBundle, *, persist: bool) -> None:
+        self.learned = {k.kid: k.public_key for k in bundle.content.keys}
+        if persist:
+            try:
+                _write_atomic(self.state_dir / KEYS_FILE, orjson.dumps(self.learned))
+                _write_atomic(self.state_dir / BUNDLE_FILE, bundle.raw)
+            except OSError as exc:
+                log.warning("cannot keep bundle %d on disk: %s", bundle.version, exc)
+        self.current = compiled
+        self.counters["bundles_applied"] += 1
+        self.on_swap(compiled)
+        log.info("bundle %d in force (sha256 %s, signed by %s)", bundle.version, bundle.sha256[:12], bundle.signed_by)
+
+    def load_last_good(self) -> bool:
+        """At start: the bundle kept on disk, verified again, compiled and swapped in."""
+        path = self.state_dir / BUNDLE_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.warning("cannot read %s: %s", path, exc)
+            return False
+        with contextlib.suppress(OSError, orjson.JSONDecodeError, ValueError):
+            learned = orjson.loads((self.state_dir / KEYS_FILE).read_bytes())
+            if isinstance(learned, dict):
+                self.learned = {str(k): str(v) for k, v in learned.items()}
+        return self.apply(data, persist=False)
+
+    # -- fetching ----------------------------------------------------------------------------
+
+    async def poll_once(self) -> str:
+        """One long-poll: ``applied``, ``not_modified``, ``refused`` or ``error``."""
+        headers = {"If-None-Match": self.etag} if self.etag and self.current else {}
+        try:
+            response = await self.client.http.get(
+                "/v1/bundles/latest",
+                params={"after": self.version, "timeout": self.poll_timeout},
+                headers=headers,
+                timeout=httpx.Timeout(self.client.http.timeout.connect, read=self.poll_timeout + 10),
+            )
+        except httpx.HTTPError as exc:
+            self.counters["fetch_errors"] += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            return "error"
+        if response.status_code in (204, 304):
+            self.counters["not_modified"] += 1
+            return "not_modified"
+        if response.status_code != 200:
+            self.counters["fetch_errors"] += 1
+            self.last_error = f"brain answered {response.status_code}: {response.text[:200]}"
+            log.warning("bundle fetch: %s", self.last_error)
+            return "error"
+        try:
+            bundle = verify_bundle(response.content, self.trusted(), after=self.version)
+        except BundleError as exc:
+            self.counters["bundles_refused"] += 1
+            self.last_error = str(exc)
+            log.error("bundle refused (%s): %s", exc.kind, exc)
+            return "refused"
+        # Compiling takes CPU time (hyperscan): off the event loop, then swap on it.
+        try:
+            compiled = await asyncio.to_thread(
+                compile_bundle, bundle, self.services, engine_factory=self.engine_factory, clock=self._clock
+            )
+        except BundleError as exc:
+            self.counters["compile_failures"] += 1
+            self.last_error = str(exc)
+            log.error("bundle %d does not compile, keeping bundle %d: %s", bundle.version, self.version, exc)
+            return "refused"
+        self.etag = response.headers.get("ETag")
+        self._swap(bundle, compiled, persist=True)
+        return "applied"
+
+    async def run(self) -> None:
+        """Poll until cancelled; back off after errors and refusals."""
+        if self.current is None:
+            self.load_last_good()
+        while True:
+            outcome = await self.poll_once()
+            if outcome in ("applied", "not_modified"):
+                self.backoff.reset()
+            else:
+                await self._sleep(self.backoff.next())
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self.run(), name="siren-bundle-sync")
+        return self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
