@@ -6,7 +6,7 @@ import pytest
 
 from siren.engine.detectors.signatures import SignatureDetector
 from siren.engine.ruleset import Rule, builtin_rule_dir, compile_ruleset, load_rules
-from siren.rulecheck import rule_fires, sample_request
+from siren.rulecheck import PADS, rule_fires, sample_request
 
 RULES = load_rules([builtin_rule_dir()])
 DETECTOR = SignatureDetector(compile_ruleset(RULES))
@@ -23,6 +23,7 @@ def test_rule_samples(rule: Rule) -> None:
     assert len(rule.match) >= 1, "every rule needs match samples"
     assert len(rule.no_match) >= 1, "every rule needs no_match samples"
     for sample in rule.match:
-        assert rule_fires(DETECTOR, rule, sample_request(rule, sample)), f"does not match {sample!r}"
+        for pad in PADS:
+            assert rule_fires(DETECTOR, rule, sample_request(rule, sample, pad)), f"does not match {sample!r} after {pad} bytes"
     for sample in rule.no_match:
         assert not rule_fires(DETECTOR, rule, sample_request(rule, sample)), f"matches no_match sample {sample!r}"
