@@ -10,7 +10,8 @@ inspection as a decision service for nginx ``auth_request`` and Envoy ``ext_auth
     authz.py       authz handler: inspect the described request, answer 200 or 403
     inspection.py  the isolated engine call, block/would-block counters, log lines, events
     response.py    the responses the sidecar writes itself (403 block page, 4xx/5xx)
-    events.py      Event and the EventSink seam (bounded queue; the brain's batcher comes later)
+    events.py      Event and the EventSink seam (a bounded queue, or the brain's event shipper)
+    link.py        the brain: events out, signed bundles in (engines swapped), heartbeats, key pinning
     metrics.py     counters and histograms, Prometheus text on the admin port
     admin.py       /healthz /readyz /metrics
     log.py         structured JSON logs

@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from siren.errors import ConfigError
+from siren.proxy.config import ENV_TOKEN
 
 
 def _common(p: argparse.ArgumentParser, *, listen: str, admin: str) -> None:
@@ -24,6 +25,16 @@ def _common(p: argparse.ArgumentParser, *, listen: str, admin: str) -> None:
     p.add_argument("--no-classifier", action="store_true", help="leave the learned classifier out")
     p.add_argument("--access-log", action="store_true", help="one JSON line per request")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
+    p.add_argument("--service", default=None, metavar="NAME", help="the default service's name (events, heartbeats, bundles)")
+    brain = p.add_argument_group("brain", "report to a brain and enforce its signed bundles (all optional)")
+    brain.add_argument("--brain", default=None, metavar="URL", help="the brain's URL, e.g. http://127.0.0.1:8700")
+    brain.add_argument("--token", default=None, metavar="TOKEN", help=f"this sidecar's token (default: ${ENV_TOKEN})")
+    brain.add_argument("--sidecar-id", default=None, metavar="ID", help="the id the token was enrolled for (default: the service name)")
+    brain.add_argument("--state-dir", default=None, metavar="DIR",
+                       help="where the last good bundle and pinned keys are kept (default: under $SIREN_DATA_DIR)")
+    brain.add_argument("--trust-key", action="append", default=None, metavar="KID=KEY",
+                       help="pin a bundle signing key (base64 Ed25519, from GET /v1/keys; repeatable); "
+                       "without it the keys are fetched at the first start and pinned")
 
 
 def _overrides(args: argparse.Namespace, *, listen: str, admin: str) -> dict[str, Any]:
@@ -39,6 +50,12 @@ def _overrides(args: argparse.Namespace, *, listen: str, admin: str) -> dict[str
         "builtin": False if args.no_builtin else None,
         "classifier": False if args.no_classifier else None,
         "access_log": True if args.access_log else None,
+        "service": args.service,
+        "brain.url": args.brain,
+        "brain.token": args.token,
+        "brain.sidecar_id": args.sidecar_id,
+        "brain.state_dir": args.state_dir,
+        "brain.trust_keys": args.trust_key,
     }
     if args.log_level:
         out["logging_level"] = args.log_level

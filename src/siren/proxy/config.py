@@ -27,10 +27,24 @@ The full shape (every key optional; see ``docs/proxy.md``)::
     forwarded: append                # X-Forwarded-For: append to the client's value, or replace it
     trust_request_id: true           # keep a well-formed X-Request-Id sent by the client
     websocket: true
+    brain:                           # the control plane (all optional: without it, no brain)
+      url: http://127.0.0.1:8700
+      token: siren_sidecar_...       # or --token, or $SIREN_SIDECAR_TOKEN
+      sidecar_id: shop-1             # the id the token was enrolled for (default: the service name)
+      state_dir: /var/lib/siren      # last good bundle and pinned keys (default: under $SIREN_DATA_DIR)
+      trust_keys: {kid: base64-ed25519-public-key}   # pinned; else fetched at first start
+      poll_timeout: 30               # long-poll length, seconds
+      heartbeat_interval: 10
+      flush_interval: 0.25           # longest wait before queued events are sent
+      retry_max: 30                  # longest pause between retries while the brain is away
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,6 +59,9 @@ from siren.errors import ConfigError
 BODY_OVER_LIMIT = ("inspect", "reject")
 FORWARDED = ("append", "replace")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+ENV_TOKEN = "SIREN_SIDECAR_TOKEN"
+"""Where the sidecar token is read from when neither ``--token`` nor ``brain.token`` gives it."""
+_NAME = re.compile(r"^[A-Za-z0-9._:@*-]{1,128}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +116,23 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class BrainSettings:
+    """How the sidecar talks to the brain (``brain:`` in the file, ``--brain`` and friends)."""
+
+    url: str
+    token: str = field(repr=False)
+    sidecar_id: str
+    state_dir: str
+    """The last good bundle and the pinned keys are kept here."""
+    trust_keys: tuple[tuple[str, str], ...] = ()
+    """``(kid, base64 Ed25519 public key)`` pinned by configuration; empty: fetched at first start."""
+    poll_timeout: float = 30.0
+    heartbeat_interval: float = 10.0
+    flush_interval: float = 0.25
+    retry_max: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class ProxyConfig:
     listen: Address = Address("127.0.0.1", 8080)
     admin: Address | None = Address("127.0.0.1", 9901)
@@ -120,6 +154,8 @@ class ProxyConfig:
     trust_request_id: bool = True
     websocket: bool = True
     workers: int = 1
+    brain: BrainSettings | None = None
+    """``None``: no brain; the sidecar enforces its local configuration only."""
     source: str = ""
     """The file this came from (for reloads), or empty."""
 
@@ -157,7 +193,10 @@ def parse_upstream(text: str) -> Address:
 
 _TOP_KEYS = {
     "listen", "admin", "upstream", "service", "policy", "services", "limits", "timeouts", "overload",
-    "upstream_pool", "engine", "logging", "events", "forwarded", "trust_request_id", "websocket", "workers",
+    "upstream_pool", "engine", "logging", "events", "forwarded", "trust_request_id", "websocket", "workers", "brain",
+}
+_BRAIN_KEYS = {
+    "url", "token", "sidecar_id", "state_dir", "trust_keys", "poll_timeout", "heartbeat_interval", "flush_interval", "retry_max",
 }
 
 
@@ -188,6 +227,77 @@ def _policy(data: Any, where: str) -> Policy:
         return Policy.from_dict(data)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def default_state_dir(sidecar_id: str) -> str:
+    """``$SIREN_DATA_DIR/sidecars/<id>`` (default ``~/.local/share/siren/sidecars/<id>``)."""
+    base = os.environ.get("SIREN_DATA_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "siren"
+    )
+    return os.path.join(base, "sidecars", sidecar_id)
+
+
+def parse_trust_key(text: str) -> tuple[str, str]:
+    """``KID=BASE64`` (the base64 raw Ed25519 public key, as ``GET /v1/keys`` lists it)."""
+    kid, sep, key = text.strip().partition("=")
+    if not sep or not kid:
+        raise ConfigError(f"trust key must be KID=BASE64, got {text!r}")
+    return _trust_key(kid, key)
+
+
+def _trust_key(kid: str, key: str) -> tuple[str, str]:
+    kid, key = kid.strip(), key.strip()
+    if not _NAME.match(kid):
+        raise ConfigError(f"trust key id {kid!r}: letters, digits and ._:@- only")
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError(f"trust key {kid}: not a base64 Ed25519 public key (32 bytes)")
+    return kid, key
+
+
+def _brain(data: Any, default_service: str) -> BrainSettings | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ConfigError("brain: expected a mapping")
+    unknown = set(data) - _BRAIN_KEYS
+    if unknown:
+        raise ConfigError(f"brain: unknown keys {sorted(unknown)} (allowed: {sorted(_BRAIN_KEYS)})")
+    if not data.get("url"):
+        if set(data) - {"token"}:
+            raise ConfigError("brain.url: required when the brain section is given (--brain URL)")
+        raise ConfigError("a sidecar token needs a brain: give --brain URL or 'brain: {url: ...}'")
+    url = str(data["url"]).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ConfigError(f"brain.url must be an http:// or https:// URL, got {url!r}")
+    token = str(data.get("token") or os.environ.get(ENV_TOKEN) or "")
+    if not token:
+        raise ConfigError(f"brain.token: no sidecar token (give --token, set {ENV_TOKEN}, or 'brain: {{token: ...}}')")
+    sidecar_id = str(data.get("sidecar_id") or default_service)
+    if not _NAME.match(sidecar_id):
+        raise ConfigError(f"brain.sidecar_id {sidecar_id!r}: letters, digits and ._:@- only")
+    keys = data.get("trust_keys") or {}
+    if isinstance(keys, dict):
+        trust = tuple(_trust_key(str(k), str(v)) for k, v in keys.items())
+    elif isinstance(keys, list):
+        trust = tuple(parse_trust_key(str(k)) for k in keys)
+    else:
+        raise ConfigError("brain.trust_keys: expected a mapping {kid: key} or a list of KID=KEY")
+    return BrainSettings(
+        url=url,
+        token=token,
+        sidecar_id=sidecar_id,
+        state_dir=str(data.get("state_dir") or default_state_dir(sidecar_id)),
+        trust_keys=tuple(dict(trust).items()),
+        poll_timeout=float(_number("brain", "poll_timeout", data.get("poll_timeout", 30.0), minimum=0.1)),
+        heartbeat_interval=float(_number("brain", "heartbeat_interval", data.get("heartbeat_interval", 10.0), minimum=0.1)),
+        flush_interval=float(_number("brain", "flush_interval", data.get("flush_interval", 0.25), minimum=0.001)),
+        retry_max=float(_number("brain", "retry_max", data.get("retry_max", 30.0), minimum=0.1)),
+    )
 
 
 def config_from_dict(data: Mapping[str, Any], *, source: str = "") -> ProxyConfig:
@@ -284,6 +394,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "") -> ProxyConfi
         trust_request_id=bool(data.get("trust_request_id", True)),
         websocket=bool(data.get("websocket", True)),
         workers=_number("workers", "workers", data.get("workers", 1), minimum=1, integer=True),
+        brain=_brain(data.get("brain"), cfg.default_service.name),
     )
 
 
@@ -307,7 +418,8 @@ def load_config(path: str | None = None, overrides: Mapping[str, Any] | None = N
     """The file at ``path`` (if any) with ``overrides`` (command-line values) applied on top.
 
     Overrides use the file's top-level keys; ``mode``, ``paranoia`` and ``threshold`` set the
-    default service's policy; ``access_log`` and ``fail_open`` reach into their sections."""
+    default service's policy; ``access_log`` and ``fail_open`` reach into their sections;
+    ``brain.KEY`` sets ``KEY`` of the ``brain`` section (``brain.trust_keys`` adds to the file's)."""
     data: dict[str, Any] = read_config_file(path) if path else {}
     for key, value in (overrides or {}).items():
         if value is None:
@@ -320,6 +432,21 @@ def load_config(path: str | None = None, overrides: Mapping[str, Any] | None = N
             data["logging"] = {**(data.get("logging") or {}), "access_log": value}
         elif key in ("rules", "builtin", "classifier"):
             data["engine"] = {**(data.get("engine") or {}), key: value}
+        elif key.startswith("brain."):
+            section = data.get("brain")
+            brain = dict(section) if isinstance(section, dict) else {}
+            name = key.removeprefix("brain.")
+            if name == "trust_keys":
+                known = brain.get("trust_keys") or {}
+                pairs: dict[str, Any] = {}
+                if isinstance(known, list):
+                    pairs.update(parse_trust_key(str(k)) for k in known)
+                elif isinstance(known, dict):
+                    pairs.update(known)
+                pairs.update(parse_trust_key(str(k)) for k in value)
+                value = pairs
+            brain[name] = value
+            data["brain"] = brain
         else:
             data[key] = value
     cfg = config_from_dict(data, source=path or "")

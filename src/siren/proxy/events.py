@@ -1,10 +1,11 @@
 """Events: what the sidecar reports about a request that drew attention (blocked, would-be
 blocked, or scored), put on a bounded queue for the brain.
 
-This is the seam issue 4 builds on: a batcher will :meth:`QueueSink.drain` the queue and
-``POST /v1/events``. Nothing on the request path may wait for it: :meth:`EventSink.offer` never
+With a brain (``siren.proxy.link``) the sink is the brain client's event shipper, which batches
+events to ``POST /v1/events``. Nothing on the request path may wait for it: :meth:`EventSink.offer` never
 blocks; when the queue is full the event is dropped and counted. Events leave the host, so they
-carry no body and no header values, only the findings' fragments (already cut short by the engine).
+carry no body and no header values, only the target (secret-named query values are redacted on the
+way out) and the findings' fragments (already cut short by the engine).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Event:
     client: str
     method: str
     path: str
+    """The request target: path and query (up to 8 KB); the brain's event calls it ``target``.
+    Values of secret-named query parameters are redacted before it leaves the host
+    (``siren.proxy.link``)."""
     action: str
     """What the sidecar did: ``block``, ``log`` (shadow: would have blocked) or ``allow``."""
     score: int

@@ -19,6 +19,8 @@ from siren.proxy.events import Event, EventSink
 from siren.proxy.metrics import Stats
 
 ENGINE_ERROR_RULE = "engine.error"
+MAX_TARGET = 8192
+"""Longest request target an event carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,8 @@ class Inspector:
         )
         if self.sink is not None:
             event = Event(
-                time.time(), service.name, route, request_id, incident, request.client, request.method, path[:1024],
+                time.time(), service.name, route, request_id, incident, request.client, request.method,
+                request.target[:MAX_TARGET],
                 verdict.action.value, verdict.score, verdict.threshold, verdict.mode, verdict.categories, verdict.findings,
             )
             if not self.sink.offer(event):

@@ -43,7 +43,14 @@ METRICS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("in_flight", "gauge", "Requests being handled (the sidecar's queue depth)", ()),
     ("connections", "gauge", "Open client connections", ()),
     ("event_queue_depth", "gauge", "Events waiting to be sent to the brain", ()),
+    ("bundle_version", "gauge", "Version of the brain's signed bundle in force (0: none; the lowest across workers)", ()),
+    ("brain_bundles", "counter", "Bundle sync outcomes (applied, refused, compile_failures, not_modified, fetch_errors)",
+     ("result",)),
+    ("brain_events", "counter", "Events shipped to the brain, by result (sent, rejected, invalid)", ("result",)),
+    ("heartbeats", "counter", "Heartbeats to the brain, by result (sent, failed)", ("result",)),
 )
+MIN_GAUGES = frozenset({"bundle_version"})
+"""Gauges merged across workers by their lowest value instead of their sum."""
 
 
 class Histogram:
@@ -72,6 +79,7 @@ class Stats:
         self.connections = 0
         self.event_queue_depth = 0
         self.events_dropped = 0
+        self.bundle_version = 0
 
     def inc(self, name: str, labels: tuple[str, ...] = (), amount: float = 1) -> None:
         series = self.counters[name]
@@ -86,7 +94,10 @@ class Stats:
                 "inspection_seconds": [self.inspection.counts, self.inspection.total],
                 "upstream_seconds": [self.upstream.counts, self.upstream.total],
             },
-            "gauges": {"in_flight": self.in_flight, "connections": self.connections, "event_queue_depth": self.event_queue_depth},
+            "gauges": {
+                "in_flight": self.in_flight, "connections": self.connections, "event_queue_depth": self.event_queue_depth,
+                "bundle_version": self.bundle_version,
+            },
         }
 
 
@@ -106,7 +117,10 @@ def merge_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 hists[name] = [[a + b for a, b in zip(hists[name][0], counts, strict=True)], hists[name][1] + total]
         for name, value in snap["gauges"].items():
-            gauges[name] = gauges.get(name, 0) + value
+            if name in MIN_GAUGES:
+                gauges[name] = min(gauges.get(name, value), value)
+            else:
+                gauges[name] = gauges.get(name, 0) + value
     return {
         "counters": {k: [[list(lk), v] for lk, v in s.items()] for k, s in counters.items()},
         "histograms": hists,

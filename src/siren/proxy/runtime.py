@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvloop
 
@@ -40,17 +40,24 @@ from siren.proxy.metrics import MetricsExporter, Stats
 from siren.proxy.server import ClientConnection, Handler, ServerContext
 from siren.proxy.upstream import UpstreamPool
 
+if TYPE_CHECKING:
+    from siren.proxy.link import BrainLink
 
-def build_engines(config: ProxyConfig) -> dict[str, Engine]:
-    """One engine per service, sharing one compiled ruleset and its detectors."""
-    paranoia = max(s.policy.max_paranoia for s in config.services)
-    base = Engine.create(
+
+def base_engine(config: ProxyConfig, paranoia: int) -> Engine:
+    """The configuration's rules and detectors compiled up to ``paranoia``."""
+    return Engine.create(
         policy=Policy(paranoia=paranoia),
         rule_paths=[Path(p) for p in config.rules],
         builtin=config.builtin,
         classifier=config.classifier,
         limits=Limits(body_bytes=max(config.limits.body_inspect_bytes, 1)),
     )
+
+
+def build_engines(config: ProxyConfig) -> dict[str, Engine]:
+    """One engine per service, sharing one compiled ruleset and its detectors."""
+    base = base_engine(config, max(s.policy.max_paranoia for s in config.services))
     return {s.name: Engine(base.ruleset, s.policy, base.limits, base.detectors) for s in config.services}
 
 
@@ -118,9 +125,22 @@ class Worker:
         self.stats = Stats()
         self.exporter = MetricsExporter(self.stats, shared_dir=shared_dir, worker=worker_index)
         self.log = get_logger(worker=worker_index, kind=self.launch.kind)
+        self.link: BrainLink | None = None
+        """The brain's client (``config.brain``): events out, bundles in, heartbeats."""
+        if config.brain is not None and sink is None:
+            from siren.proxy.link import BrainLink, bridge_logging
+
+            bridge_logging(self.log, config.log_level)
+            self.link = BrainLink(
+                config.brain, self.stats, self.log, self.swap_engines, build_base=base_engine, queue=config.event_queue
+            )
+            sink = self.link.sink if config.event_queue else None
         self.sink: EventSink | None = sink or (QueueSink(config.event_queue) if config.event_queue else None)
-        """Where events go: a bounded queue by default; the brain's shipper plugs in here."""
+        """Where events go: a bounded queue by default; the brain's shipper with ``config.brain``."""
         self.engines = engines
+        """The engines in force (with a brain: the bundle's, layered over ``base_engines``)."""
+        self.base_engines = engines
+        """The engines the configuration alone builds."""
         self.build = build
         """Builds the engines for a configuration (at start, unless given, and on every reload)."""
         self.pools: dict[str, UpstreamPool] = {}
@@ -164,10 +184,13 @@ class Worker:
         loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         engines = self.engines if self.engines is not None else self.build(self.config)
-        self.engines = engines
+        self.engines = self.base_engines = engines
         handler = self._handler(self.config, engines, loop)
         self.ctx = ServerContext(self.config, self.stats, self.log, handler, loop)
         ctx = self.ctx
+        if self.link is not None:  # the last good bundle is in force before the first request
+            self.link.rebase(self.config, engines)
+            self.link.load_last_good()
         if self.listen_sock is not None:
             self.server = await loop.create_server(lambda: ClientConnection(ctx), sock=self.listen_sock, backlog=4096)
         else:
@@ -184,11 +207,22 @@ class Worker:
                 self.admin = await asyncio.start_server(admin.handle, self.config.admin.host, self.config.admin.port, reuse_address=True)
             self.admin_address = _bound(self.admin)
         self._spawn(self._sweep())
+        if self.link is not None:
+            self.link.start()
         self.log.info(
             "listening", listen=str(self.listen_address), admin=str(self.admin_address) if self.admin_address else None,
             upstreams={s.name: str(s.upstream) for s in self.config.services if s.upstream}, pid=os.getpid(),
             modes={s.name: s.policy.mode for s in self.config.services},
         )
+
+    def swap_engines(self, engines: dict[str, Engine]) -> None:
+        """Put new engines in force (a bundle from the brain): one assignment on the event loop,
+        so each request is inspected wholly by the old engines or wholly by the new ones."""
+        self.engines = engines
+        handler = self.ctx.handler if self.ctx is not None else None
+        inspector = getattr(handler, "inspector", None)
+        if isinstance(inspector, Inspector):
+            inspector.engines = engines
 
     def ready(self) -> bool:
         return self.ctx is not None and not self.stopping
@@ -227,6 +261,8 @@ class Worker:
             if self.sink is not None:
                 self.stats.event_queue_depth = self.sink.depth
                 self.stats.events_dropped = self.sink.dropped
+            if self.link is not None:
+                self.link.export()
             if now - last_snapshot >= 1.0:
                 last_snapshot = now
                 try:
@@ -244,19 +280,30 @@ class Worker:
         source = self.config.source
         try:
             config = await loop.run_in_executor(None, functools.partial(self.launch.load, source or None))
-            engines = await loop.run_in_executor(None, self.build, config)
+            base = await loop.run_in_executor(None, self.build, config)
+            engines = base
+            if self.link is not None:  # the bundle in force, layered over the new configuration
+                version, engines = await loop.run_in_executor(None, self.link.layered, config, base)
+                if version != self.link.sync.version:  # a bundle arrived meanwhile
+                    version, engines = self.link.layered(config, base)
             handler = self._handler(config, engines, loop)
         except Exception as exc:  # noqa: BLE001 - a bad reload keeps the old configuration serving
             self.stats.inc("config_reloads", ("failed",))
             self.log.error("reload_failed", source=source or None, error=str(exc))
             return False
-        if config.listen != self.config.listen or config.admin != self.config.admin or config.workers != self.config.workers:
-            self.log.warning("reload_partial", message="listen, admin and workers changes take effect on restart")
+        if (
+            config.listen != self.config.listen or config.admin != self.config.admin or config.workers != self.config.workers
+            or config.brain != self.config.brain
+        ):
+            self.log.warning("reload_partial", message="listen, admin, workers and brain changes take effect on restart")
         assert self.ctx is not None
         if isinstance(self.sink, QueueSink) and config.event_queue:
             self.sink.maxsize = config.event_queue
         self.config = config
         self.engines = engines
+        self.base_engines = base
+        if self.link is not None:
+            self.link.rebase(config, base)
         self.ctx.set_config(config)
         self.ctx.handler = handler
         self.stats.inc("config_reloads", ("ok",))
@@ -287,6 +334,8 @@ class Worker:
             conn.abort()
         for pool in self.pools.values():
             pool.close()
+        if self.link is not None:  # after the drain: the last requests' events go too (bounded)
+            await self.link.stop()
         if self.admin is not None:
             self.admin.close()
         self.log.info("stopped", cut_connections=left)
