@@ -1,7 +1,7 @@
 """The brain's HTTP API (FastAPI; OpenAPI at ``/openapi.json``, docs at ``/docs``).
 
-Sidecar tokens may call ``POST /v1/events``, ``POST /v1/heartbeat`` and ``GET /v1/bundles/*``;
-every other ``/v1`` route needs the admin token (a sidecar token gets 403). Bad input gets a 4xx
+Sidecar tokens may call ``POST /v1/events``, ``POST /v1/heartbeat``, ``GET /v1/bundles/*`` and
+``GET /v1/keys`` (public keys are not secret: sidecars pin them from there); every other ``/v1`` route needs the admin token (a sidecar token gets 403). Bad input gets a 4xx
 that says what is wrong: 400 for a body that is not JSON, 413 for a body or batch over the limit,
 422 for fields that fail validation (unknown fields included), 409 for a conflict with stored
 state. A database outage is a 503, anything unexpected a 500 with an id in the log; neither stops
@@ -283,7 +283,7 @@ def _principal(request: Request, authorization: Annotated[str | None, Header()] 
 
 def _admin(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
     if principal.kind != "admin":
-        raise Forbidden("sidecar tokens may only push events, send heartbeats and pull bundles")
+        raise Forbidden("sidecar tokens may only push events, send heartbeats, pull bundles and read public keys")
     return principal
 
 
@@ -541,7 +541,8 @@ def create_app(brain: Brain, config: ApiConfig | None = None) -> FastAPI:
         return {"bundle_version": meta.version, "emergency": brain.emergencies()}
 
     @app.get("/v1/keys", tags=["bundles"])
-    def keys(_who: Admin) -> list[dict[str, Any]]:
+    def keys(_who: AnyToken) -> list[dict[str, Any]]:
+        """The signing keys' public halves: any token may read them (sidecars pin them at a first start)."""
         return [
             {"kid": k.kid, "public_key": k.public_key, "status": k.status, "created_at": k.created_at, "retired_at": k.retired_at}
             for k in brain.keys()

@@ -141,7 +141,11 @@ class Brain:
         self._publish_lock = threading.Lock()
         self._lock = threading.Lock()
         self._caches = _Caches()
-        self.counters: dict[str, int] = {"events_accepted": 0, "events_duplicate": 0, "patch_refused": 0}
+        self.warmup: threading.Thread | None = None
+        """Reads the benign corpus in the background after :meth:`start`."""
+        self.counters: dict[str, int] = {
+            "events_accepted": 0, "events_duplicate": 0, "patch_refused": 0, "heartbeat_id_mismatch": 0,
+        }
 
     # -- start --------------------------------------------------------------------------------
 
@@ -160,7 +164,17 @@ class Brain:
                 self.store.audit(conn, now, "system", "admin.generate", "admin")
         self.publish("system", "start")
         self.jobs.start()
+        self.warmup = threading.Thread(target=self._warm_up, name="siren-brain-warmup", daemon=True)
+        self.warmup.start()
         return generated
+
+    def _warm_up(self) -> None:
+        """Read the benign set patch validation uses now, so the first patch does not wait for it
+        (one that arrives meanwhile waits for this read: ``benign_requests`` is locked)."""
+        try:
+            patches.benign_requests()
+        except Exception:  # the first patch reads it again and reports the problem
+            log.exception("cannot read the benign corpus for patch validation")
 
     def stop(self) -> None:
         self.jobs.stop()
@@ -230,13 +244,20 @@ class Brain:
     # -- heartbeats and the fleet -------------------------------------------------------------
 
     def heartbeat(self, principal: Principal, hb: Heartbeat) -> int:
-        if principal.kind != "sidecar" or hb.sidecar_id != principal.name:
-            raise Forbidden(f"this token belongs to sidecar {principal.name!r}, not {hb.sidecar_id!r}")
+        """Record a sidecar's heartbeat under its token's sidecar name (the token says who it is;
+        a different ``sidecar_id`` in the body, a misconfigured sidecar, is logged and counted)."""
+        if principal.kind != "sidecar":
+            raise Forbidden("heartbeats come from sidecar tokens")
+        sidecar_id = principal.name
+        if hb.sidecar_id != sidecar_id:
+            with self._lock:
+                self.counters["heartbeat_id_mismatch"] += 1
+            log.warning("heartbeat from the token of sidecar %r names %r: recorded under %r", sidecar_id, hb.sidecar_id, sidecar_id)
         now = self.clock()
         with self.store.begin() as conn:
             conn.execute(
                 sidecars.update()
-                .where(sidecars.c.sidecar_id == hb.sidecar_id)
+                .where(sidecars.c.sidecar_id == sidecar_id)
                 .values(
                     service=hb.service, version=hb.version, bundle_version=hb.bundle_version, mode=hb.mode,
                     counters=dict(hb.counters), last_seen=now,
@@ -648,11 +669,12 @@ class Brain:
                 patches.validate(candidate, triggers)
             except patches.PatchError as exc:
                 with self.store.begin() as conn:
-                    self.store.audit(conn, now, actor, "patch.refused", pid, {"reason": str(exc), "origin": origin, "service": service})
+                    self.store.audit(conn, self.clock(), actor, "patch.refused", pid, {"reason": str(exc), "origin": origin, "service": service})
                 with self._lock:
                     self.counters["patch_refused"] += 1
                 raise
             auto = self.settings().auto_approve
+            now = self.clock()  # validation takes a while: stamp the patch when it was proposed
             with self.store.begin() as conn:
                 conn.execute(
                     patches_table.insert().values(

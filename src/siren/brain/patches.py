@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -133,9 +134,19 @@ def synthesize(fragment: str, target: str, *, category: str, view: str, service:
     return Candidate(rule, raw, scope, text)
 
 
+_BENIGN_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def benign_requests() -> tuple[tuple[str, Request], ...]:
+def _load_benign() -> tuple[tuple[str, Request], ...]:
     return tuple((record.id, record.request) for record in read_corpus(BENIGN))
+
+
+def benign_requests() -> tuple[tuple[str, Request], ...]:
+    """Siren's benign set, read once. Thread-safe: a caller that arrives while another thread
+    (the brain's warm-up at start) is reading it waits for that read instead of starting a second."""
+    with _BENIGN_LOCK:
+        return _load_benign()
 
 
 def _fires(engine: Engine, rule_id: str, request: Request, scope: str | None) -> bool:

@@ -51,15 +51,20 @@ def new_event_id() -> str:
 def to_event(item: Queued) -> Event:
     """The wire event for what the proxy queued: an :class:`Event`, or the proxy's own event
     (``as_dict()`` with ``path``, no ``event_id``): ids are assigned here, once, so retries of
-    the batch reuse them."""
+    the batch reuse them.
+
+    The default redaction is applied here, whatever was queued, before the event leaves the
+    host: fragments found in secret-named fields (``ARGS:password``, ``HEADER:Authorization``…)
+    and secret query values in the target become ``[redacted]``. A proxy event carries no sample;
+    an :class:`Event`'s sample (``make_event(include_sample=True)``) is kept, redacted."""
     if isinstance(item, Event):
-        return item
+        return DEFAULT_REDACTION.event(item, keep_sample=True)
     data = dict(item) if isinstance(item, dict) else item.as_dict()
     if "target" not in data and "path" in data:
         data["target"] = data.pop("path")
     data.setdefault("event_id", data.get("incident_id") or new_event_id())
     known = Event.model_fields
-    return Event.model_validate({k: v for k, v in data.items() if k in known})
+    return DEFAULT_REDACTION.event(Event.model_validate({k: v for k, v in data.items() if k in known}), keep_sample=False)
 
 
 def payload_hash(request: Request) -> str:

@@ -6,8 +6,13 @@ by the last bundle that verified; a key rotation therefore reaches sidecars insi
 old key signed. A refused bundle (tampered, unsigned, replayed) or one that does not compile is
 counted and the engines in force stay; nothing here raises into the proxy.
 
-Files in ``state_dir``: ``bundle.json`` (the bytes as received) and ``keys.json`` (the learned
-keys), both replaced atomically.
+Files in ``state_dir``: ``bundle.json`` (the bytes as received) and ``keys.json``, both replaced
+atomically. ``keys.json`` holds the learned keys and the *key chain*: the signed bundles that
+introduced keys which are not pinned. Nothing on disk is trusted as such: at start the learned
+keys are derived again by verifying the chain link by link, starting from the pinned keys (a
+link counts only if a key already trusted signed it). A key in ``keys.json`` the chain does not
+vouch for is dropped and counted (``learned_keys_dropped``), so whoever can write ``state_dir``
+cannot plant a key.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ log = logging.getLogger("siren.sidecar.sync")
 
 BUNDLE_FILE = "bundle.json"
 KEYS_FILE = "keys.json"
+MAX_CHAIN = 32
+"""Most key-introducing bundles kept (a chain is reset whenever a pinned key signs a bundle)."""
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -75,6 +82,9 @@ class BundleSync:
         self.client = client
         self.pinned = load_public_keys(trusted_keys)
         self.learned: dict[str, str] = {}
+        """Keys listed by the last bundle that verified (``{kid: base64 key}``)."""
+        self.chain: list[bytes] = []
+        """The verified bundles, oldest first, that introduced the learned keys not pinned."""
         self.state_dir = Path(state_dir)
         self.services = dict(services)
         self.on_swap = on_swap
@@ -87,6 +97,7 @@ class BundleSync:
         self.etag: str | None = None
         self.counters: dict[str, int] = {
             "bundles_applied": 0, "bundles_refused": 0, "compile_failures": 0, "not_modified": 0, "fetch_errors": 0,
+            "learned_keys_dropped": 0,
         }
         self.last_error = ""
         self._task: asyncio.Task[None] | None = None
@@ -126,11 +137,27 @@ class BundleSync:
         self._swap(bundle, compiled, persist=persist)
         return True
 
+    def _extend_chain(self, bundle: VerifiedBundle, learned: dict[str, str]) -> None:
+        """Keep ``bundle`` as a chain link if it introduces a key that is neither pinned nor vouched
+        for already; a bundle a pinned key signed starts the chain afresh."""
+        introduces = any(kid not in self.pinned and self.learned.get(kid) != key for kid, key in learned.items())
+        if bundle.signed_by in self.pinned:
+            if introduces or any(kid not in self.pinned for kid in learned):
+                self.chain = [bundle.raw]
+            else:
+                self.chain = []
+        elif introduces:
+            self.chain = [*self.chain, bundle.raw][-MAX_CHAIN:]
+
     def _swap(self, bundle: VerifiedBundle, compiled: CompiledBundle, *, persist: bool) -> None:
-        self.learned = {k.kid: k.public_key for k in bundle.content.keys}
+        learned = {k.kid: k.public_key for k in bundle.content.keys}
+        if bundle.raw:
+            self._extend_chain(bundle, learned)
+        self.learned = learned
         if persist:
             try:
-                _write_atomic(self.state_dir / KEYS_FILE, orjson.dumps(self.learned))
+                state = {"learned": self.learned, "chain": [raw.decode("utf-8") for raw in self.chain]}
+                _write_atomic(self.state_dir / KEYS_FILE, orjson.dumps(state))
                 _write_atomic(self.state_dir / BUNDLE_FILE, bundle.raw)
             except OSError as exc:
                 log.warning("cannot keep bundle %d on disk: %s", bundle.version, exc)
@@ -149,11 +176,45 @@ class BundleSync:
         except OSError as exc:
             log.warning("cannot read %s: %s", path, exc)
             return False
-        with contextlib.suppress(OSError, orjson.JSONDecodeError, ValueError):
-            learned = orjson.loads((self.state_dir / KEYS_FILE).read_bytes())
-            if isinstance(learned, dict):
-                self.learned = {str(k): str(v) for k, v in learned.items()}
+        self._load_keys()
         return self.apply(data, persist=False)
+
+    def _load_keys(self) -> None:
+        """The learned keys, re-derived from the key chain kept on disk: each link must verify
+        against the pinned keys or the keys an earlier link (that verified) listed. A key
+        ``keys.json`` names but the chain does not vouch for is dropped and counted."""
+        state: Any = {}
+        with contextlib.suppress(OSError, orjson.JSONDecodeError):
+            state = orjson.loads((self.state_dir / KEYS_FILE).read_bytes())
+        if not isinstance(state, dict):
+            state = {}
+        claimed = state.get("learned") if "chain" in state or "learned" in state else state  # older files: {kid: key}
+        links = state.get("chain")
+        learned: dict[str, str] = {}
+        chain: list[bytes] = []
+        for link in links if isinstance(links, list) else []:
+            raw = link.encode("utf-8") if isinstance(link, str) else b""
+            trusted = dict(self.pinned)
+            with contextlib.suppress(Exception):
+                for kid, key in load_public_keys(learned).items():
+                    trusted.setdefault(kid, key)
+            try:
+                bundle = verify_bundle(raw, trusted)
+            except BundleError as exc:
+                log.warning("key chain: a stored bundle does not verify against the trusted keys, ignored: %s", exc)
+                continue
+            learned = {k.kid: k.public_key for k in bundle.content.keys}
+            chain.append(raw)
+        dropped = 0
+        if isinstance(claimed, dict):
+            for kid, key in claimed.items():
+                if str(kid) in self.pinned or learned.get(str(kid)) == key:
+                    continue
+                dropped += 1
+                log.warning("key %s in %s is not vouched for by a bundle a trusted key signed: dropped", kid, KEYS_FILE)
+        self.counters["learned_keys_dropped"] += dropped
+        self.learned = learned
+        self.chain = chain
 
     # -- fetching ----------------------------------------------------------------------------
 

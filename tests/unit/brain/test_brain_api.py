@@ -42,7 +42,7 @@ def test_requests_without_a_valid_token_are_401(api: Api) -> None:
 @pytest.mark.parametrize(
     ("method", "url", "body"),
     [
-        ("GET", "/v1/fleet", None), ("GET", "/v1/events", None), ("GET", "/v1/rules", None), ("GET", "/v1/keys", None),
+        ("GET", "/v1/fleet", None), ("GET", "/v1/events", None), ("GET", "/v1/rules", None),
         ("POST", "/v1/sidecars", {"sidecar_id": "evil"}), ("POST", "/v1/emergency", {"scope": "all", "mode": "off"}),
         ("DELETE", "/v1/emergency", None), ("POST", "/v1/reports", {"service": "shop"}), ("PATCH", "/v1/settings", {}),
         ("POST", "/v1/keys/rotate", None), ("GET", "/v1/audit", None), ("POST", "/v1/bundles/publish", None),
@@ -55,6 +55,16 @@ def test_sidecar_tokens_are_refused_outside_their_three_verbs(api: Api, method: 
     assert "sidecar tokens may only" in r.json()["detail"]
 
 
+def test_a_sidecar_token_reads_the_public_keys_but_cannot_rotate_them(api: Api) -> None:
+    token = api.enrol()
+    r = api.get("/v1/keys", token=token)
+    assert r.status_code == 200, r.text
+    assert r.json() == api.get("/v1/keys").json()
+    assert {k["kid"] for k in r.json()} == {k.kid for k in api.brain.keys()}
+    assert all(set(k) == {"kid", "public_key", "status", "created_at", "retired_at"} for k in r.json()), "public halves only"
+    assert api.post("/v1/keys/rotate", token=token).status_code == 403
+
+
 def test_a_sidecar_pushes_events_heartbeats_and_pulls_bundles(api: Api) -> None:
     token = api.enrol("sc-1", "shop")
     r = api.post("/v1/events", token=token, json=events_body("e1", "e2"))
@@ -62,7 +72,8 @@ def test_a_sidecar_pushes_events_heartbeats_and_pulls_bundles(api: Api) -> None:
     assert api.post("/v1/events", token=token, json=events_body("e1")).json() == {"accepted": 0, "duplicates": 1}
     hb = {"sidecar_id": "sc-1", "service": "shop", "version": "0.1", "bundle_version": 1, "mode": "block", "counters": {"blocks": 2}}
     assert api.post("/v1/heartbeat", token=token, json=hb).json() == {"latest_bundle_version": 1}
-    assert api.post("/v1/heartbeat", token=token, json=hb | {"sidecar_id": "sc-2"}).status_code == 403
+    assert api.post("/v1/heartbeat", token=token, json=hb | {"sidecar_id": "sc-2"}).json() == {"latest_bundle_version": 1}
+    assert api.brain.counters["heartbeat_id_mismatch"] == 1
     r = api.get("/v1/bundles/latest", token=token, params={"after": 0, "timeout": 0})
     assert r.status_code == 200 and r.json()["version"] == 1 and r.headers["ETag"].startswith('"1-')
     assert api.get("/v1/bundles/1", token=token).json()["version"] == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from siren.brain.auth import Principal
+from siren.brain.auth import Principal, split_token
 from siren.brain.core import Brain, Conflict, Forbidden, Invalid, NotFound
 from siren.brain.schema import REDACTED, BundleContent, Heartbeat
 from siren.brain.testing import FakeClock, make_event
@@ -49,7 +49,10 @@ def test_tokens_authenticate_until_revoked(brain: Brain) -> None:
 
 def test_tokens_are_stored_hashed(brain: Brain) -> None:
     token = brain.enrol("sc-1", "shop", "admin")
-    secret = token.rsplit("_", 1)[1]
+    parts = split_token(token)  # the secret may itself contain "_": never split it by hand
+    assert parts is not None
+    secret = parts[2]
+    assert len(secret) >= 40
     with brain.store.engine.connect() as conn:
         dump = str([tuple(r) for r in conn.exec_driver_sql("SELECT * FROM tokens")])
     assert secret not in dump
@@ -72,8 +75,6 @@ def test_heartbeats_feed_the_fleet_view(brain: Brain, clock: FakeClock) -> None:
     latest = brain.heartbeat(SIDECAR, Heartbeat(sidecar_id="sc-1", service="shop", version="0.1.0", bundle_version=1,
                                                 mode="block", counters={"blocks": 3}))
     assert latest == 1
-    with pytest.raises(Forbidden):
-        brain.heartbeat(SIDECAR, Heartbeat(sidecar_id="sc-2", service="billing"))
     clock.advance(10)
     fleet = brain.fleet()
     by_id = {s["sidecar_id"]: s for s in fleet["sidecars"]}
@@ -81,6 +82,18 @@ def test_heartbeats_feed_the_fleet_view(brain: Brain, clock: FakeClock) -> None:
     assert by_id["sc-1"]["bundle_version"] == 1 and by_id["sc-1"]["up_to_date"] and by_id["sc-1"]["counters"] == {"blocks": 3}
     assert by_id["sc-1"]["effective_mode"] == "block" and not by_id["sc-1"]["stale"]
     assert by_id["sc-2"]["last_seen"] is None and by_id["sc-2"]["stale"]
+
+
+def test_a_heartbeat_is_recorded_under_its_tokens_sidecar(brain: Brain, clock: FakeClock) -> None:
+    brain.enrol("sc-1", "shop", "admin")
+    brain.enrol("sc-2", "billing", "admin")
+    assert brain.heartbeat(SIDECAR, Heartbeat(sidecar_id="sc-2", service="shop", bundle_version=1, counters={"blocks": 7})) == 1
+    by_id = {s["sidecar_id"]: s for s in brain.fleet()["sidecars"]}
+    assert by_id["sc-1"]["last_seen"] == clock.now and by_id["sc-1"]["counters"] == {"blocks": 7}
+    assert by_id["sc-2"]["last_seen"] is None, "a token cannot speak for another sidecar"
+    assert brain.counters["heartbeat_id_mismatch"] == 1
+    with pytest.raises(Forbidden):
+        brain.heartbeat(Principal("admin", "admin", "x"), Heartbeat(sidecar_id="sc-1", service="shop"))
 
 
 # -- events -------------------------------------------------------------------------------------

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from siren.brain import patches
 from siren.brain.auth import Principal
 from siren.brain.core import Brain, Conflict, Invalid
 from siren.brain.schema import Sample
-from siren.brain.testing import make_event
+from siren.brain.store import Store
+from siren.brain.testing import FakeClock, make_event
+from siren.corpus import Record
 from siren.engine import Engine, Policy, Request
 from siren.engine.ruleset import _parse_rule
 from siren.sidecar.bundle import bundle_rules, load_public_keys, verify_bundle
@@ -126,6 +134,60 @@ def test_an_operator_report_becomes_a_rule_every_sidecar_gets(brain: Brain) -> N
     again = brain.report(event_id=None, service="billing", target="ARGS:q", fragment=FRAGMENT, category="other", view=None,
                          reason="billing too", actor="admin")
     assert again["patch_id"] == pid and again["evidence"] == 2
+
+
+def test_a_patch_is_stamped_when_validation_finished(brain: Brain, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    validate = patches.validate
+
+    def slow_validate(candidate: patches.Candidate, triggers: list[Request]) -> None:
+        validate(candidate, triggers)
+        clock.advance(42)
+
+    monkeypatch.setattr(patches, "validate", slow_validate)
+    brain.update_settings({"auto_approve": True}, "admin")
+    start = clock.now
+    patch = brain.report(event_id=None, service="shop", target="ARGS:q", fragment=FRAGMENT, category="other", view=None,
+                         reason="", actor="admin")
+    assert patch["created_at"] == start + 42
+    stamps = {t["to_status"]: t["at"] for t in patch["transitions"]}
+    assert stamps["proposed"] == stamps["approved"] == start + 42
+
+
+def test_the_benign_corpus_is_read_in_the_background_at_start(store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = patches.read_corpus
+    gate = threading.Event()
+    readers: list[str] = []
+
+    def slow_read(path: Path) -> Iterator[Record]:
+        readers.append(threading.current_thread().name)
+        gate.wait(30)
+        return real(path)
+
+    monkeypatch.setattr(patches, "read_corpus", slow_read)
+    patches._load_benign.cache_clear()
+    brain = Brain(store, admin_token="t", clock=clock)
+    try:
+        brain.start()
+        deadline = time.monotonic() + 10
+        while not readers and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert readers == ["siren-brain-warmup"], "start reads the corpus in the background"
+        proposed: list[dict[str, Any]] = []
+        early = threading.Thread(target=lambda: proposed.append(brain.report(
+            event_id=None, service="shop", target="ARGS:q", fragment=FRAGMENT, category="other", view=None, reason="", actor="admin",
+        )))
+        early.start()
+        time.sleep(0.1)
+        gate.set()
+        early.join(60)
+        assert brain.warmup is not None
+        brain.warmup.join(60)
+        assert proposed and proposed[0]["status"] == "proposed", "a patch during the warm-up waits for it"
+        assert readers == ["siren-brain-warmup"], "read once"
+    finally:
+        gate.set()
+        brain.stop()
+        patches._load_benign.cache_clear()
 
 
 def test_reports_that_would_block_benign_traffic_are_refused_and_audited(brain: Brain) -> None:

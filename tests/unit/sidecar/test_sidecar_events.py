@@ -113,8 +113,26 @@ def test_proxy_events_are_converted_once_with_an_id() -> None:
 
     event = to_event(ProxyEvent())
     assert event.target == "/x" and len(event.event_id) == 24 and event.request_id == "r1"
-    assert to_event(event) is event
+    assert to_event(event) == event, "an event already redacted goes out as it is"
     assert to_event(ProxyEvent().as_dict() | {"incident_id": "abcd"}).event_id == "abcd"
+
+
+def test_secrets_are_redacted_before_events_leave_the_host() -> None:
+    finding = {"detector": "signature", "rule_id": "t.sqli", "category": "sqli", "target": "ARGS:password",
+               "fragment": "hunter2' or 1=1", "transforms": [], "score": 5, "message": ""}
+    other = finding | {"target": "ARGS:q", "fragment": "' or 1=1"}
+    queued = {"time": 1.0, "service": "shop", "client": "10.0.0.1", "method": "GET", "path": "/login?password=hunter2&q=x",
+              "action": "block", "score": 5, "threshold": 5, "mode": "block", "findings": [finding, other]}
+    rec = Recorder(200)
+    s, _ = shipper(rec)
+    s.offer(queued)
+    s.offer(make_event("raw", finding_target="HEADER:Authorization", fragment="Bearer s3cr3t"))
+    assert asyncio.run(s.flush())
+    sent = orjson.dumps(rec.batches)
+    assert b"hunter2" not in sent and b"s3cr3t" not in sent
+    first, second = rec.batches[0]
+    assert [f["fragment"] for f in first["findings"]] == [REDACTED, "' or 1=1"], "only secret-named fields"
+    assert second["findings"][0]["fragment"] == REDACTED
 
 
 def test_invalid_queued_items_are_counted_not_sent() -> None:

@@ -78,7 +78,7 @@ def test_sync_applies_each_new_bundle_and_keeps_it_on_disk(fleet: Fleet, tmp_pat
     assert swaps.seen[1].engines["shop"].inspect(make_request("/", client="203.0.113.7")).blocked
     on_disk = orjson.loads((tmp_path / BUNDLE_FILE).read_bytes())
     assert on_disk["version"] == 3
-    assert set(orjson.loads((tmp_path / KEYS_FILE).read_bytes())) == set(fleet.keys())
+    assert set(orjson.loads((tmp_path / KEYS_FILE).read_bytes())["learned"]) == set(fleet.keys())
 
 
 def test_a_tampered_bundle_is_refused_and_the_old_engines_stay(fleet: Fleet, tmp_path: Path) -> None:
@@ -151,6 +151,39 @@ def test_key_rotation_reaches_sidecars_through_bundles(fleet: Fleet, tmp_path: P
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / BUNDLE_FILE).write_bytes((tmp_path / BUNDLE_FILE).read_bytes())
     assert not stranger.load_last_good(), "without the learned keys the retired key cannot vouch for it"
+
+
+def test_a_key_planted_in_state_dir_is_not_trusted(fleet: Fleet, tmp_path: Path, test_key: Key) -> None:
+    token = fleet.brain.enrol("sc-1", "shop", "admin")
+    pinned = fleet.keys()
+    assert asyncio.run(make_sync(fleet.client(token), pinned, tmp_path, Swaps()).poll_once()) == "applied"
+    evil, kid, pub = test_key
+    planted = {"keys": [{"kid": kid, "public_key": pub}], "emergency": [{"scope": "all", "mode": "off"}]}
+    forged = signed_bundle(planted, 99, evil, kid)
+    (tmp_path / BUNDLE_FILE).write_bytes(forged)
+    for keys in ({kid: pub}, {"learned": {kid: pub}, "chain": []}, {"learned": {kid: pub}, "chain": [forged.decode()]}):
+        (tmp_path / KEYS_FILE).write_bytes(orjson.dumps(keys))
+        swaps = Swaps()
+        restarted = make_sync(offline(), pinned, tmp_path, swaps)
+        assert not restarted.load_last_good(), keys
+        assert swaps.versions == [] and kid not in restarted.trusted() and kid not in restarted.learned
+        assert restarted.counters["learned_keys_dropped"] == 1 and restarted.counters["bundles_refused"] == 1
+
+
+def test_the_key_chain_survives_a_restart_after_the_pinned_key_is_retired(fleet: Fleet, tmp_path: Path) -> None:
+    token = fleet.brain.enrol("sc-1", "shop", "admin")
+    pinned = fleet.keys()
+    sync = make_sync(fleet.client(token), pinned, tmp_path, Swaps())
+    assert asyncio.run(sync.poll_once()) == "applied"
+    (old_kid,) = pinned
+    new_kid = fleet.brain.rotate_key("admin")
+    assert asyncio.run(sync.poll_once()) == "applied"
+    fleet.brain.retire_key(old_kid, "admin")
+    fleet.brain.block_client("203.0.113.7", 3600, "", "admin")
+    assert asyncio.run(sync.poll_once()) == "applied", "the latest bundle, signed by the new key only"
+    restarted = make_sync(offline(), pinned, tmp_path, Swaps())
+    assert restarted.load_last_good() and restarted.version == sync.version
+    assert set(restarted.learned) == {new_kid} and restarted.counters["learned_keys_dropped"] == 0
 
 
 def test_run_backs_off_while_the_brain_is_away(tmp_path: Path) -> None:
