@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("SIREN_CACHE_DIR", tempfile.mkdtemp(prefix="siren-test-cache-"))
 
-from siren.engine import Engine  # noqa: E402
+from siren.engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SIREN_SHARED", REPO.parent / "shared"))

@@ -49,7 +49,7 @@ def _safe_target(target: str) -> str:
 
 def _raw(raw: bytes) -> Request:
     text = raw.replace(b"\r\n", b"\n")
-    head, sep, body = text.partition(b"\n\n")
+    head, _, body = text.partition(b"\n\n")
     lines = head.split(b"\n")
     first = lines[0].split(b" ")
     if len(first) == 2:  # no version written: "GET /path"
@@ -103,8 +103,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from siren.rulecheck import check_samples
     from siren.engine.ruleset import builtin_rule_dir, compile_ruleset, load_rules
+    from siren.rulecheck import check_samples
 
     paths = [Path(p) for p in args.paths] or [builtin_rule_dir()]
     rules = load_rules(paths)

@@ -6,11 +6,11 @@ A block is a value, never an exception: the caller decides what to do with a :cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ALLOW = "allow"
     BLOCK = "block"
     LOG = "log"

@@ -3,8 +3,8 @@ from siren.engine.targets import extract_targets
 from siren.testing import make_request
 
 
-def names(req, limits=Limits()):  # type: ignore[no-untyped-def]
-    ex = extract_targets(req, limits)
+def names(req, limits=None):  # type: ignore[no-untyped-def]
+    ex = extract_targets(req, limits or Limits())
     return {(t.name, t.value) for t in ex.targets}, ex.findings
 
 

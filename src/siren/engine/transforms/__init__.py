@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from siren.engine.transforms.base64 import base64_decode_text
 from siren.engine.transforms.cmdline import cmdline
-from siren.engine.transforms.escapes import js_decode, css_decode
+from siren.engine.transforms.escapes import css_decode, js_decode
 from siren.engine.transforms.html import html_entity_decode
 from siren.engine.transforms.path import normalize_path
 from siren.engine.transforms.sql import remove_sql_comments
