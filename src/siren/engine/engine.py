@@ -16,9 +16,10 @@ from siren.engine.policy import Policy
 from siren.engine.request import Request
 from siren.engine.ruleset import Rule, Ruleset, builtin_rule_dir, compile_ruleset, load_rules
 from siren.engine.scoring import anomaly_score
+from siren.engine.targets import clear_memo as clear_target_memo
 from siren.engine.targets import extract_targets
 from siren.engine.verdict import Action, Finding, Verdict
-from siren.engine.views import ViewCache
+from siren.engine.views import ViewCache, clear_memo
 
 
 class Engine:
@@ -67,8 +68,8 @@ class Engine:
         if policy.mode == "off":
             return Verdict(Action.ALLOW, 0, policy.threshold, (), mode="off")
         extraction = extract_targets(request, self.limits)
-        ctx = Context(request, extraction.targets, ViewCache([t.value for t in extraction.targets]), policy.paranoia)
-        ctx.findings = list(extraction.findings)
+        targets = extraction.targets
+        ctx = Context(request, targets, ViewCache([t.value for t in targets]), policy.paranoia, extraction.findings)
         failed = False
         for detector in self.detectors:
             try:
@@ -79,12 +80,16 @@ class Engine:
                     Finding("engine", "engine.error", "other", "-", "", (), 0, f"{detector.name} failed: {type(exc).__name__}: {exc}")
                 )
                 continue
-            ctx.findings.extend(found)
-        findings = [
-            f for f in ctx.findings
-            if self._paranoia.get(f.rule_id, 1) <= policy.paranoia
-            and not any(e.excludes(f.rule_id, f.target) for e in policy.exclusions)
-        ]
+            if found:
+                ctx.findings.extend(found)
+        findings = ctx.findings
+        if findings:
+            paranoia, level, exclusions = self._paranoia, policy.paranoia, policy.exclusions
+            findings = [
+                f for f in findings
+                if paranoia.get(f.rule_id, 1) <= level
+                and not (exclusions and any(e.excludes(f.rule_id, f.target) for e in exclusions))
+            ]
         score = anomaly_score(findings)
         block = score >= policy.threshold or (failed and not policy.fail_open)
         categories = tuple(sorted({f.category for f in findings if f.score > 0}))
@@ -95,6 +100,17 @@ class Engine:
         else:
             action = Action.BLOCK
         return Verdict(action, score, policy.threshold, tuple(findings), mode=policy.mode, categories=categories)
+
+    def clear_caches(self) -> None:
+        """Forget what the engine keeps across requests (memos of pure per-value results: views,
+        classifier and libinjection results). Verdicts never depend on them; this is for
+        measuring the uncached cost."""
+        clear_memo()
+        clear_target_memo()
+        for detector in self.detectors:
+            clear = getattr(detector, "clear_cache", None)
+            if clear is not None:
+                clear()
 
 
 def default_detectors(ruleset: Ruleset, *, classifier: bool = True) -> list[Detector]:

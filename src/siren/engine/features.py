@@ -227,7 +227,11 @@ def iter_windows(text: str) -> Iterator[Iterator[Feature]]:
     value is one window. Scoring the best window rather than the whole keeps a long benign text
     (a bug report, an article) from adding up weak evidence spread over pages, while an attack,
     which is dense, fills a window on its own."""
-    tokens = tokenize(text)
+    return token_windows(tokenize(text))
+
+
+def token_windows(tokens: list[str]) -> Iterator[Iterator[Feature]]:
+    """:func:`iter_windows` of an already tokenized value."""
     if len(tokens) <= WINDOW:
         yield _ngrams([BOS, *tokens, EOS], tokens)
         return
@@ -244,6 +248,11 @@ def iter_windows(text: str) -> Iterator[Iterator[Feature]]:
 def features(text: str) -> set[Feature]:
     """The set of features of one decoded target value (binary: repeats count once)."""
     return set(iter_features(text))
+
+
+def token_features(tokens: list[str]) -> set[Feature]:
+    """:func:`features` of an already tokenized value."""
+    return set(_ngrams([BOS, *tokens, EOS], tokens))
 
 
 def is_syntax_feature(f: Feature) -> bool:

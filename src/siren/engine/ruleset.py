@@ -151,6 +151,11 @@ class CompiledView:
     database: Any
     som: list[bool]
     """Whether the rule at each index reports a start offset."""
+    prefilter: Any = None
+    """The same rules compiled without start-of-match tracking (several times smaller and faster
+    to scan), or ``None`` when no rule of the view has a start offset. Both databases report the
+    same (rule, end offset) matches, so a view whose prefilter scan finds no match that could
+    become a finding need not be scanned with ``database`` (see the signature detector)."""
 
 
 @dataclass(slots=True)
@@ -234,5 +239,31 @@ def compile_ruleset(rules: list[Rule], *, paranoia: int = 4, use_cache: bool = T
                 except OSError:
                     pass
         db.scratch = hyperscan.Scratch(db)
-        ruleset.views[view] = CompiledView(view, vrules, db, som)
+        prefilter = _prefilter(vrules, som, cache / f"hs-{vh}.pre.db" if use_cache else None)
+        ruleset.views[view] = CompiledView(view, vrules, db, som, prefilter)
     return ruleset
+
+
+def _prefilter(rules: list[Rule], som: list[bool], path: Path | None) -> Any:
+    """The view's rules compiled without start offsets (cached on disk like the main database),
+    or ``None`` when no rule has a start offset (the main database is then the same thing)."""
+    if not any(som):
+        return None
+    db = None
+    if path is not None and path.exists():
+        try:
+            db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        except (hyperscan.error, OSError):
+            db = None
+    if db is None:
+        db = _compile(rules, [False] * len(rules))
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_bytes(hyperscan.dumpb(db))
+                os.replace(tmp, path)
+            except OSError:
+                pass
+    db.scratch = hyperscan.Scratch(db)
+    return db

@@ -9,8 +9,11 @@ application would see it. Problems (limits, malformed bodies, XML DTDs) come bac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element, ParseError as XMLParseError
+from typing import NamedTuple
+from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import ParseError as XMLParseError
 
 import orjson
 from defusedxml import DefusedXmlException
@@ -23,11 +26,16 @@ from siren.engine.transforms.url import url_decode, url_decode_uni
 from siren.engine.verdict import Finding
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
+    """One inspectable piece of a request (immutable; a named tuple because a request makes
+    many and tuples are the cheapest immutable records to build)."""
+
     collection: str
     name: str
     value: str
+
+
+_new_target: Callable[[type[Target], tuple[str, str, str]], Target] = tuple.__new__
 
 
 # Headers whose values are structured and carry no application input worth scanning for
@@ -42,6 +50,32 @@ _SKIP_HEADERS = frozenset(
 )
 
 
+# What the header loop does with a header, by name: skip it, parse it (cookie, content type,
+# referer) or inspect it as the target named by the string itself (``HEADER:<name>``). Names seen
+# are kept (bounded: the map is emptied when full).
+_SKIP, _COOKIE, _CONTENT_TYPE, _REFERER = "skip", "cookie", "content-type", "referer"
+_HEADER_KINDS: dict[str, str] = {}
+_HEADER_KINDS_MAX = 1024
+
+
+def _header_kind(name: str) -> str:
+    lname = name.lower()
+    if lname == "cookie":
+        kind = _COOKIE
+    elif lname == "content-type":
+        kind = _CONTENT_TYPE
+    elif lname == "referer":
+        kind = _REFERER
+    elif lname in _SKIP_HEADERS:
+        kind = _SKIP
+    else:
+        kind = f"HEADER:{name}"
+    if len(_HEADER_KINDS) >= _HEADER_KINDS_MAX:
+        _HEADER_KINDS.clear()
+    _HEADER_KINDS[name] = kind
+    return kind
+
+
 @dataclass(slots=True)
 class Extraction:
     targets: list[Target]
@@ -53,22 +87,23 @@ def _finding(rule_id: str, message: str, target: str, score: int, category: str 
 
 
 class _Builder:
-    __slots__ = ("limits", "targets", "findings", "args")
+    __slots__ = ("args", "findings", "limits", "targets", "value_limit")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.targets: list[Target] = []
         self.findings: list[Finding] = []
         self.args = 0
+        self.value_limit = limits.value_bytes
 
     def add(self, collection: str, name: str, value: str) -> None:
-        limit = self.limits.value_bytes
+        limit = self.value_limit
         if len(value) > limit:
             # Keep the head and the tail: padding a value to push the payload past the limit
             # must not hide it.
             half = limit // 2
             value = value[:half] + "\n" + value[-half:]
-        self.targets.append(Target(collection, name, value))
+        self.targets.append(_new_target(Target, (collection, name, value)))
 
     def arg(self, prefix: str, name: str, value: str) -> None:
         self.args += 1
@@ -102,7 +137,7 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
         if "%" in segment or not segment.replace("-", "").replace("_", "").replace(".", "").isalnum():
             b.add("PATH_SEGMENTS", "PATH_SEGMENT", url_decode_uni(segment))
         elif len(segment) >= 12:
-            text = decode_base64_value(segment)  # a base64-wrapped payload in the path
+            text = _base64_text(segment)  # a base64-wrapped payload in the path
             if text is not None:
                 b.add("PATH_SEGMENTS", "PATH_SEGMENT|base64", text)
     if query:
@@ -111,23 +146,29 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
     if len(request.headers) > limits.headers:
         b.findings.append(_finding("limits.headers", f"more than {limits.headers} headers", "HEADERS", 3))
     content_type = ""
-    for name, value in request.headers[: limits.headers]:
-        lname = name.lower()
-        if len(value) > limits.header_bytes:
-            b.findings.append(_finding("limits.header_bytes", f"header {name} longer than {limits.header_bytes} bytes", f"HEADER:{name}", 3))
-            value = value[: limits.header_bytes]
-        if lname == "cookie":
+    header_bytes = limits.header_bytes
+    kinds = _HEADER_KINDS
+    for name, value in request.headers[: limits.headers] if len(request.headers) > limits.headers else request.headers:
+        kind = kinds.get(name)
+        if kind is None:
+            kind = _header_kind(name)
+        if len(value) > header_bytes:
+            b.findings.append(_finding("limits.header_bytes", f"header {name} longer than {header_bytes} bytes", f"HEADER:{name}", 3))
+            value = value[:header_bytes]
+        if kind is _SKIP:
+            continue
+        if kind is _COOKIE:
             _cookies(b, value)
-        elif lname == "content-type":
+        elif kind is _CONTENT_TYPE:
             content_type = value
             b.add("HEADERS", f"HEADER:{name}", value)
-        elif lname == "referer":
+        elif kind is _REFERER:
             b.add("HEADERS", f"HEADER:{name}", value)
             _, _, ref_query = value.partition("?")
             if ref_query:
                 b.urlencoded("REFERER_ARGS", ref_query)
-        elif lname not in _SKIP_HEADERS:
-            b.add("HEADERS", f"HEADER:{name}", value)
+        else:
+            b.add("HEADERS", kind, value)
 
     body = request.body
     if body:
@@ -144,11 +185,35 @@ def extract_targets(request: Request, limits: Limits) -> Extraction:
 _B64_COLLECTIONS = frozenset({"ARGS", "COOKIES", "PATH_SEGMENTS", "HEADERS", "XML"})
 
 
+# decode_base64_value is pure and values repeat across requests (cookies, tokens, User-Agents):
+# its results are kept, bounded like the view memo ("" stands for None).
+_B64_MEMO: dict[str, str] = {}
+_B64_MEMO_MAX = 4096
+_B64_MEMO_TEXT_MAX = 512
+
+
+def _base64_text(value: str) -> str | None:
+    text = _B64_MEMO.get(value)
+    if text is None:
+        decoded = decode_base64_value(value)
+        text = "" if decoded is None else decoded
+        if len(value) <= _B64_MEMO_TEXT_MAX:
+            if len(_B64_MEMO) >= _B64_MEMO_MAX:
+                _B64_MEMO.clear()
+            _B64_MEMO[value] = text
+    return text or None
+
+
+def clear_memo() -> None:
+    """Forget the base64 results kept across requests (for measurements of the uncached cost)."""
+    _B64_MEMO.clear()
+
+
 def _add_base64_twins(b: _Builder) -> None:
     """A value that is one base64 token decoding to text gets a twin target holding the text."""
-    for t in list(b.targets):
+    for t in b.targets[:]:
         if t.collection in _B64_COLLECTIONS and len(t.value) >= 8:
-            text = decode_base64_value(t.value)
+            text = _base64_text(t.value)
             if text is not None:
                 b.add(t.collection, f"{t.name}|base64", text)
 

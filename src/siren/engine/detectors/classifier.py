@@ -24,7 +24,19 @@ from typing import Any
 import orjson
 
 from siren.engine.context import Context
-from siren.engine.features import FEATURE_VERSION, Feature, feature_name, features, is_plain, iter_windows, parse_feature
+from siren.engine.features import (
+    ANCHORS,
+    FEATURE_VERSION,
+    KEYWORDS,
+    Feature,
+    feature_name,
+    is_plain,
+    is_syntax_feature,
+    parse_feature,
+    token_features,
+    token_windows,
+    tokenize,
+)
 from siren.engine.targets import Target
 from siren.engine.verdict import Finding
 from siren.engine.views import chain
@@ -35,6 +47,7 @@ MODEL_FORMAT = "siren-classifier/1"
 # unparsed bodies).
 COLLECTIONS = frozenset({"ARGS", "ARGS_NAMES", "PATH", "PATH_SEGMENTS", "COOKIES", "HEADERS", "XML", "FILE_NAMES", "BODY"})
 _BROWSER_UA = re.compile(r"mozilla/\d\.\d \([^'\"<>`${}]*\)[^'\"<>`${}]*")
+_ANCHOR_TOKENS = ANCHORS | KEYWORDS
 _CACHE_MAX = 4096
 _CACHE_TEXT_MAX = 256
 
@@ -65,6 +78,11 @@ class Model:
 
     def __post_init__(self) -> None:
         self._keys = frozenset(self.weights)
+        self._names: dict[Feature, str] = {}
+        # When every weighted feature holds an anchor token (a keyword in context, an operator,
+        # a hex number or an escape: true of every model ``siren train`` writes), a value
+        # without one scores the bias alone and its windows need not be looked up.
+        self._anchors = _ANCHOR_TOKENS if all(map(is_syntax_feature, self.weights)) else None
 
     def margin(self, feats: Iterable[Feature]) -> float:
         """Bias plus the weights of the distinct features given (exactly summed, so the result
@@ -74,7 +92,13 @@ class Model:
 
     def probability(self, text: str) -> float:
         """Attack probability of a decoded value: of its most suspicious window."""
-        return _sigmoid(max(self.margin(w) for w in iter_windows(text)))
+        return self.token_probability(tokenize(text))
+
+    def token_probability(self, tokens: list[str]) -> float:
+        """:meth:`probability` of an already tokenized value."""
+        if self._anchors is not None and self._anchors.isdisjoint(tokens):
+            return _sigmoid(self.margin(()))
+        return _sigmoid(max(self.margin(w) for w in token_windows(tokens)))
 
     def category(self, feats: Iterable[Feature]) -> str:
         """The category whose features add most to the score, or ``other``."""
@@ -90,6 +114,26 @@ class Model:
         """The ``n`` features adding most to the score (name, weight)."""
         contrib = [(feature_name(f), self.weights[f]) for f in self._keys.intersection(feats) if self.weights[f] > 0]
         return sorted(contrib, key=lambda x: (-x[1], x[0]))[:n]
+
+    def explain(self, feats: Iterable[Feature], n: int = 3) -> tuple[str, list[tuple[str, float]]]:
+        """:meth:`category` and :meth:`top_features` in one pass over the matched features
+        (summed in the same order as :meth:`category`, so the same result to the last bit)."""
+        totals: dict[str, float] = {}
+        contrib: list[tuple[float, str]] = []
+        categories, weights, names = self.categories, self.weights, self._names
+        for f in self._keys.intersection(feats):
+            w = weights[f]
+            cat = categories.get(f)
+            if w > 0:
+                name = names.get(f)
+                if name is None:
+                    name = names[f] = feature_name(f)
+                contrib.append((-w, name))
+                if cat is not None:
+                    totals[cat] = totals.get(cat, 0.0) + w
+        category = max(sorted(totals), key=lambda c: totals[c]) if totals else "other"
+        contrib.sort()
+        return category, [(name, -neg) for neg, name in contrib[:n]]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,20 +180,41 @@ def _sigmoid(x: float) -> float:
 
 def best_target(model: Model, targets: list[Target], texts: list[str], cache: dict[str, float] | None = None) -> tuple[float, int]:
     """(highest probability, index of its target) over the inspected targets; (0.0, -1) if none."""
-    best, best_i = 0.0, -1
+    best, best_i, _ = _best_target(model, targets, texts, cache)
+    return best, best_i
+
+
+def _best_target(
+    model: Model, targets: list[Target], texts: list[str], cache: dict[str, float] | None, own_cache: bool = False
+) -> tuple[float, int, list[str] | None]:
+    """:func:`best_target`, plus the tokens of the best target's text when they were computed.
+    ``own_cache``: the cache holds only what this function put there, so only texts that passed
+    :func:`inspected`'s checks on the text alone (length, :func:`~siren.engine.features.is_plain`):
+    a text found there needs only the checks on its target."""
+    best, best_i, best_tokens = 0.0, -1, None
     for i, (target, text) in enumerate(zip(targets, texts, strict=True)):
-        if not inspected(target, text):
-            continue
-        p = cache.get(text) if cache is not None else None
+        p = None
+        if own_cache and cache is not None:
+            if target.collection not in COLLECTIONS:
+                continue
+            p = cache.get(text)
+            if p is not None and target.name.lower() == "header:user-agent" and _BROWSER_UA.fullmatch(text):
+                continue  # as in inspected()
         if p is None:
-            p = model.probability(text)
+            if not inspected(target, text):
+                continue
+            p = cache.get(text) if cache is not None else None
+        tokens = None
+        if p is None:
+            tokens = tokenize(text)
+            p = model.token_probability(tokens)
             if cache is not None and len(text) <= _CACHE_TEXT_MAX:
                 if len(cache) >= _CACHE_MAX:
                     cache.clear()
                 cache[text] = p
         if p > best:
-            best, best_i = p, i
-    return best, best_i
+            best, best_i, best_tokens = p, i, tokens
+    return best, best_i, best_tokens
 
 
 class ClassifierDetector:
@@ -167,18 +232,36 @@ class ClassifierDetector:
         self.scoring_paranoia = scoring_paranoia
         self._chain = chain("decoded")
         self._cache: dict[str, float] = {}
+        self._explained: dict[str, tuple[str, str]] = {}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._explained.clear()
+
+    def _explain(self, text: str, tokens: list[str] | None) -> tuple[str, str]:
+        """(category, strongest features) of a decoded value; pure, so kept like probabilities."""
+        found = self._explained.get(text)
+        if found is not None:
+            return found
+        category, top = self.model.explain(token_features(tokens if tokens is not None else tokenize(text)))
+        found = (category, ", ".join(f"{name!r}" for name, _ in top))
+        if len(text) <= _CACHE_TEXT_MAX:
+            if len(self._explained) >= _CACHE_MAX:
+                self._explained.clear()
+            self._explained[text] = found
+        return found
 
     def detect(self, ctx: Context) -> list[Finding]:
         if self.only_with_evidence and not any(f.score > 0 for f in ctx.findings):
             return []
         m = self.model
-        p, i = best_target(m, ctx.targets, ctx.views.get("decoded"), self._cache)
+        texts = ctx.views.get("decoded")
+        p, i, tokens = _best_target(m, ctx.targets, texts, self._cache, own_cache=True)
         if i < 0 or p < m.suspect:
             return []
-        text = ctx.views.get("decoded")[i]
-        feats = features(text)
+        text = texts[i]
+        category, top = self._explain(text, tokens)
         high = p >= m.attack
-        top = ", ".join(f"{name!r}" for name, _ in m.top_features(feats))
         # Below ``scoring_paranoia`` the finding is advisory (score 0): measured on held-out
         # files, its score changed almost no verdict at paranoia 1 except to add false positives,
         # but it still marks suspicious-but-allowed requests for the brain to learn from.
@@ -188,7 +271,7 @@ class ClassifierDetector:
             Finding(
                 "classifier",
                 "classifier.attack" if high else "classifier.suspect",
-                m.category(feats),
+                category,
                 ctx.targets[i].name,
                 text[:120],
                 self._chain,

@@ -34,6 +34,14 @@ _WEAK_SQLI_FINGERPRINTS = frozenset({"nc", "nE(n)", "1of()"})
 _SQL_HINT = re.compile(r"['\"`;()#=*/\\|&-]|\b(?:or|and|union|select|having|order|where|xor|div|like|sleep)\b", re.IGNORECASE)
 
 
+# Results per decoded value are kept across requests (pure functions of the text), bounded.
+_MEMO_MAX = 4096
+_MEMO_TEXT_MAX = 512
+
+_Result = tuple[tuple[str, str, int, str], ...]
+"""(rule id, category, score, message) of each finding a value yields."""
+
+
 class InjectionDetector:
     name = "libinjection"
 
@@ -41,35 +49,53 @@ class InjectionDetector:
         self.sqli = sqli
         self.xss = xss
         self._chain = chain("decoded")
+        self._memo: dict[str, _Result] = {}
+
+    def clear_cache(self) -> None:
+        self._memo.clear()
 
     def detect(self, ctx: Context) -> list[Finding]:
         findings: list[Finding] = []
         texts = ctx.views.get("decoded")
-        for target, text in zip(ctx.targets, texts):
-            if target.collection not in _COLLECTIONS or len(text) < 2 or _PLAIN.fullmatch(text):
+        memo = self._memo
+        for target, text in zip(ctx.targets, texts, strict=True):
+            if target.collection not in _COLLECTIONS or len(text) < 2:
                 continue
             if target.name.startswith("HEADER:") and target.name.lower() == "header:user-agent" and text.startswith("mozilla/"):
                 # Browser User-Agents are structured text libinjection misreads; signatures still scan them.
                 if "'" not in text and "<" not in text:
                     continue
-            if self.sqli and _SQL_HINT.search(text):
-                result = libinjection.is_sql_injection(text)
-                if result["is_sqli"]:
-                    fp = result["fingerprint"]
-                    fp = fp.decode() if isinstance(fp, bytes) else str(fp)
-                    weak = fp in _WEAK_SQLI_FINGERPRINTS
-                    findings.append(
-                        Finding("libinjection", f"libinjection.sqli.{fp}", "sqli", target.name, text[:120], self._chain,
-                                2 if weak else 5,
-                                f"SQL injection syntax (libinjection fingerprint {fp}{', often benign' if weak else ''})")
-                    )
-            if self.xss and _XSS_HINT.search(text):
-                if libinjection.is_xss(text)["is_xss"]:
-                    capable = _SCRIPT_CAPABLE.search(text) is not None
-                    findings.append(
-                        Finding("libinjection", "libinjection.xss", "xss", target.name, text[:120], self._chain,
-                                5 if capable else 2,
-                                "cross-site scripting syntax (libinjection)" if capable
-                                else "markup flagged by libinjection, but nothing in it can run script")
-                    )
+            results = memo.get(text)
+            if results is None:
+                results = self._analyse(text)
+                if len(text) <= _MEMO_TEXT_MAX:
+                    if len(memo) >= _MEMO_MAX:
+                        memo.clear()
+                    memo[text] = results
+            for rule_id, category, score, message in results:
+                findings.append(Finding("libinjection", rule_id, category, target.name, text[:120], self._chain, score, message))
         return findings
+
+    def _analyse(self, text: str) -> _Result:
+        if _PLAIN.fullmatch(text):
+            return ()
+        out: list[tuple[str, str, int, str]] = []
+        if self.sqli and _SQL_HINT.search(text):
+            result = libinjection.is_sql_injection(text)
+            if result["is_sqli"]:
+                fp = result["fingerprint"]
+                fp = fp.decode() if isinstance(fp, bytes) else str(fp)
+                weak = fp in _WEAK_SQLI_FINGERPRINTS
+                out.append(
+                    (f"libinjection.sqli.{fp}", "sqli", 2 if weak else 5,
+                     f"SQL injection syntax (libinjection fingerprint {fp}{', often benign' if weak else ''})")
+                )
+        if self.xss and _XSS_HINT.search(text):
+            if libinjection.is_xss(text)["is_xss"]:
+                capable = _SCRIPT_CAPABLE.search(text) is not None
+                out.append(
+                    ("libinjection.xss", "xss", 5 if capable else 2,
+                     "cross-site scripting syntax (libinjection)" if capable
+                     else "markup flagged by libinjection, but nothing in it can run script")
+                )
+        return tuple(out)

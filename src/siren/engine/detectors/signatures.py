@@ -8,6 +8,11 @@ buffer); a match that spans two targets is discarded. A rule hyperscan cannot gi
 offset for is confirmed by scanning its target alone. Every match is reported (no single-match
 flag), because the first match of a rule may sit in a target the rule does not select; matches
 are deduplicated per (rule, target).
+
+Start-of-match tracking makes a database several times larger and slower to scan, so each view is
+first scanned with its rules compiled without it (``CompiledView.prefilter``: the same matches,
+end offsets only); only when that scan finds a match a finding could come from is the view
+scanned again with start offsets. Most requests have no such match in most views.
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ from typing import Any
 import hyperscan
 
 from siren.engine.context import Context
-from siren.engine.ruleset import Ruleset
+from siren.engine.ruleset import Rule, Ruleset
+from siren.engine.targets import Target
 from siren.engine.verdict import Finding
 from siren.engine.views import chain
 
-_SEP = b"\x00"
 _FRAGMENT_MAX = 120
 # Matches kept per view scan: enough for every rule in every target of an ordinary request,
 # bounded so a value crafted to match millions of times costs a fixed amount.
 _MAX_HITS = 4096
+
+
+def _collect(rule_index: int, start: int, end: int, _flags: int, hits: list[tuple[int, int, int]]) -> bool:
+    hits.append((rule_index, start, end))
+    return len(hits) >= _MAX_HITS
 
 
 class SignatureDetector:
@@ -42,29 +52,30 @@ class SignatureDetector:
         if not targets:
             return findings
         seen: set[tuple[str, str]] = set()
+        views = ctx.views
         for view, compiled in self.ruleset.views.items():
-            encoded = [t.encode("utf-8", "surrogatepass") for t in ctx.views.get(view)]
-            starts: list[int] = []
-            pos = 1
-            for e in encoded:
-                starts.append(pos)
-                pos += len(e) + 1
-            hits: list[tuple[int, int, int]] = []
-
-            def on_match(rule_index: int, start: int, end: int, _flags: int, _ctx: object) -> bool:
-                hits.append((rule_index, start, end))
-                return len(hits) >= _MAX_HITS
-
-            buffer = _SEP + _SEP.join(encoded) + _SEP
+            buffer, starts, ends = views.framed(view)
+            rules = compiled.rules
+            prefilter = compiled.prefilter
+            if prefilter is not None:
+                hits: list[tuple[int, int, int]] = []
+                try:
+                    prefilter.scan(buffer, match_event_handler=_collect, context=hits)
+                except hyperscan.ScanTerminated:
+                    pass  # a possible finding: scan again below
+                else:
+                    if not hits or not _may_find(hits, rules, targets, starts, ends):
+                        continue
+            hits = []
             try:
-                compiled.database.scan(buffer, match_event_handler=on_match)
+                compiled.database.scan(buffer, match_event_handler=_collect, context=hits)
             except hyperscan.ScanTerminated:
                 pass
-            rules = compiled.rules
+            som = compiled.som
             alone: dict[int, set[int]] = {}
             for rule_index, start, end in hits:
                 rule = rules[rule_index]
-                has_som = compiled.som[rule_index]
+                has_som = som[rule_index]
                 # The target whose framed span [t_start - 1, t_end + 1] holds the match: located by
                 # the byte after an opening separator, or (no start offset) by the last byte
                 # before a closing separator.
@@ -74,7 +85,7 @@ class SignatureDetector:
                     anchor = end - 2 if end >= 2 and buffer[end - 1] == 0 else end - 1
                 ti = max(bisect_right(starts, anchor) - 1, 0)
                 t_start = starts[ti]
-                t_end = t_start + len(encoded[ti])
+                t_end = ends[ti]
                 if end > t_end + 1 or (has_som and start < t_start - 1):
                     continue
                 target = targets[ti]
@@ -84,29 +95,47 @@ class SignatureDetector:
                 if not has_som:
                     matched = alone.get(ti)
                     if matched is None:
-                        matched = alone[ti] = _rules_matching_alone(compiled.database, encoded[ti])
+                        # the framed value (NUL, value, NUL) scanned on its own
+                        matched = alone[ti] = _rules_matching_alone(prefilter or compiled.database, buffer[t_start - 1 : t_end + 1])
                     if rule_index not in matched:
                         continue
                 seen.add(key)
-                lo = max(start if has_som else end - _FRAGMENT_MAX, t_start) - t_start
-                hi = max(min(end, t_end) - t_start, lo)
-                frag = encoded[ti][lo:hi].decode("utf-8", "replace")[:_FRAGMENT_MAX]
+                lo = max(start if has_som else end - _FRAGMENT_MAX, t_start)
+                hi = max(min(end, t_end), lo)
+                frag = buffer[lo:hi].decode("utf-8", "replace")[:_FRAGMENT_MAX]
                 findings.append(
                     Finding("signature", rule.id, rule.category, target.name, frag, self._chains[view], rule.score, rule.message)
                 )
         return findings
 
 
-def _rules_matching_alone(database: Any, value: bytes) -> set[int]:
-    """Indexes of the rules that match one framed value scanned on its own."""
+def _may_find(hits: list[tuple[int, int, int]], rules: list[Rule], targets: list[Target], starts: list[int], ends: list[int]) -> bool:
+    """Whether a view's full scan could yield a finding, given the matches of its prefilter (the
+    same rules without start offsets: the same (rule, end) matches): some match ends within the
+    framed span of a target (``t_start <= end <= t_end + 1``) its rule applies to. (A prefilter
+    scan cut at the match cap counts as a possible finding without calling this.)"""
+    for rule_index, _start, end in hits:
+        rule = rules[rule_index]
+        j = bisect_right(starts, end) - 1
+        while j >= 0 and ends[j] + 1 >= end:
+            target = targets[j]
+            if rule.applies_to(target.collection, target.name):
+                return True
+            j -= 1
+    return False
+
+
+def _note_rule(rule_index: int, _start: int, _end: int, _flags: int, found: set[int]) -> bool:
+    found.add(rule_index)
+    return False
+
+
+def _rules_matching_alone(database: Any, framed: bytes) -> set[int]:
+    """Indexes of the rules that match one framed value (``\\0value\\0``) scanned on its own
+    (the same with or without start offsets)."""
     found: set[int] = set()
-
-    def on_match(rule_index: int, _start: int, _end: int, _flags: int, _ctx: object) -> bool:
-        found.add(rule_index)
-        return False
-
     try:
-        database.scan(_SEP + value + _SEP, match_event_handler=on_match)
+        database.scan(framed, match_event_handler=_note_rule, context=found)
     except hyperscan.ScanTerminated:
         pass
     return found
