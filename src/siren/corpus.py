@@ -48,8 +48,9 @@ def record_from_json(obj: Any, where: str = "") -> Record:
         raise CorpusError(f"{where}: malformed corpus line: {exc}") from exc
 
 
-def read_corpus(path: Path) -> Iterator[Record]:
-    """Yield records; a malformed line raises :class:`CorpusError` naming the file and line."""
+def read_corpus_raw(path: Path) -> Iterator[tuple[dict[str, Any], Record]]:
+    """(JSON object, record) per line; a malformed line raises :class:`CorpusError` naming the
+    file and line."""
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -62,4 +63,10 @@ def read_corpus(path: Path) -> Iterator[Record]:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
                 raise CorpusError(f"{path}:{n}: not JSON: {exc}") from exc
-            yield record_from_json(obj, f"{path}:{n}")
+            yield obj, record_from_json(obj, f"{path}:{n}")
+
+
+def read_corpus(path: Path) -> Iterator[Record]:
+    """Yield the records of a corpus file."""
+    for _, record in read_corpus_raw(path):
+        yield record

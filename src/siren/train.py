@@ -35,14 +35,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from siren.corpus import Record, record_from_json
+from siren.corpus import Record, read_corpus_raw
 from siren.engine.detectors.classifier import COLLECTIONS, Model, best_target, default_model_path, inspected
 from siren.engine.features import FEATURE_VERSION, MAX_CHARS, Feature, feature_name, features, is_syntax_feature
 from siren.engine.limits import Limits
 from siren.engine.targets import Target, extract_targets
 from siren.engine.transforms import apply_chain
 from siren.engine.views import ViewCache, chain
-from siren.errors import CorpusError, SirenError
+from siren.errors import SirenError
 
 NOISY_CATEGORIES = frozenset({"other", "scanner"})
 """As in :mod:`siren.evaluation`: attacks with these labels are left out of the headline rate."""
@@ -82,19 +82,7 @@ class Collected:
 
 def read_raw(path: Path) -> Iterator[tuple[dict[str, Any], Record]]:
     """(JSON object, record) per line of a corpus file."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read: {exc.strerror}") from exc
-    with handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise CorpusError(f"{path}:{n}: not JSON: {exc}") from exc
-            yield obj, record_from_json(obj, f"{path}:{n}")
+    return read_corpus_raw(path)
 
 
 def decoded_targets(record: Record, limits: Limits | None = None) -> list[tuple[Target, str]]:
