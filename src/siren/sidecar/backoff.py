@@ -4,6 +4,8 @@ nothing but a counter)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -69,3 +71,11 @@ class CircuitBreaker:
             if self._opened_at is None or self.state == "half_open":
                 self.opened += 1
             self._opened_at = self._clock()
+
+
+async def cancel_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task and wait until it has stopped (no-op for ``None``)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from siren.brain.schema import DEFAULT_REDACTION, MAX_BODY, Event, Redaction, Sample, Signal
 from siren.engine import Request, Verdict
-from siren.sidecar.backoff import Backoff, CircuitBreaker
+from siren.sidecar.backoff import Backoff, CircuitBreaker, cancel_task
 from siren.sidecar.client import BrainClient
 
 log = logging.getLogger("siren.sidecar.events")
@@ -295,11 +295,8 @@ class EventShipper:
 
     async def stop(self, *, drain: bool = True) -> None:
         """Stop the task; with ``drain``, try once to send what is queued."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
         if drain and self._queue and self.breaker.allow():
             saved, self.max_retries = self.max_retries, 0
             try:

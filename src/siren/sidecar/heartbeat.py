@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from siren.brain.schema import Heartbeat
+from siren.sidecar.backoff import cancel_task
 from siren.sidecar.client import BrainClient
 
 log = logging.getLogger("siren.sidecar.heartbeat")
@@ -80,8 +81,5 @@ class HeartbeatSender:
         return self._task
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None

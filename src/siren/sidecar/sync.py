@@ -31,7 +31,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from siren.engine import Policy
-from siren.sidecar.backoff import Backoff
+from siren.sidecar.backoff import Backoff, cancel_task
 from siren.sidecar.bundle import (
     BundleError,
     CompiledBundle,
@@ -277,8 +277,5 @@ class BundleSync:
         return self._task
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
